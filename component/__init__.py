@@ -1,0 +1,1 @@
+"""Huddle's XMPP edge: the component, its MUC service, commands and CLI."""

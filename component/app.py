@@ -1,0 +1,142 @@
+"""The Huddle component process: database, XMPP link to Prosody, and the services.
+
+The link is kept up: when it drops or Prosody restarts, the component reconnects
+with exponential back-off (capped by ``component.reconnect_max_delay``). Our
+Prosody templates set ``component_conflict_resolve = "kick_old"``, so a
+restarted component replaces a stale link instead of being refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slixmpp import ComponentXMPP
+from slixmpp.xmlstream.handler import CoroutineCallback
+from slixmpp.xmlstream.matcher import MatchXPath
+
+from component.config import Config
+from component.errors import reply_errors
+from component.iq_router import IqRouter
+from component.muc import disco, ping
+from component.muc.messages import MessageHandler
+from component.muc.occupant_id import OccupantIds
+from component.muc.presence import PresenceHandler
+from component.muc.service import MucService
+from storage.database import Database, open_database
+from storage.staff import StaffDirectory
+
+log = logging.getLogger(__name__)
+FIRST_RETRY = 0.5
+NS = "jabber:component:accept"
+KNOWN_UNSERVED = frozenset(
+    {
+        "http://jabber.org/protocol/muc#admin",
+        "http://jabber.org/protocol/muc#owner",
+        "vcard-temp",
+    }
+)
+
+
+class HuddleXMPP(ComponentXMPP):
+    """The XEP-0114 link, with our own handlers in place of slixmpp's defaults."""
+
+    def __init__(self, config: Config) -> None:
+        super().__init__(config.service, config.secret, config.server_host, config.server_port)
+        # slixmpp tracks a roster per presence sender and answers pings and
+        # receipts for any address: all wrong for a MUC service, so they go.
+        for name in ("Presence", "IM", "IMError"):
+            self.remove_handler(name)
+        self.config = config
+        self.stopping = False
+        self.connected_once = asyncio.Event()
+        self.retry_delay = FIRST_RETRY
+        self.last_stream_error = ""
+        self.add_event_handler("session_start", self._on_session_start)
+        self.add_event_handler("disconnected", self._on_disconnected)
+        self.add_event_handler("connection_failed", self._on_connection_failed)
+        self.add_event_handler("stream_error", self._on_stream_error)
+
+    def route(self, name: str, xpath: str, handler: Any) -> None:
+        self.register_handler(CoroutineCallback(name, MatchXPath(xpath), reply_errors(handler)))
+
+    def _on_session_start(self, _: Any) -> None:
+        log.info("connected to %s:%s as %s", self.config.server_host, self.config.server_port,
+                 self.config.service)
+        self.retry_delay = FIRST_RETRY
+        self.connected_once.set()
+
+    def _on_stream_error(self, error: Any) -> None:
+        self.last_stream_error = str(error["condition"])
+        log.error("stream error from the server: %s %s", error["condition"], error["text"])
+
+    def _on_connection_failed(self, reason: Any) -> None:
+        # slixmpp's own retry loop backs off up to five minutes; we want our cap.
+        self.cancel_connection_attempt()
+        log.warning("cannot reach %s:%s (%s)", self.config.server_host,
+                    self.config.server_port, reason)
+        self._schedule_reconnect()
+
+    def _on_disconnected(self, reason: Any) -> None:
+        if self.stopping:
+            log.info("disconnected")
+            return
+        log.warning("link to the server dropped (%s)", reason or "closed")
+        self._schedule_reconnect()
+
+    def _schedule_reconnect(self) -> None:
+        if self.stopping:
+            return
+        delay = self.retry_delay
+        self.retry_delay = min(self.config.reconnect_max_delay, delay * 2)
+        log.info("reconnecting in %.1f s", delay)
+        self.loop.call_later(delay, self._reconnect_now)
+
+    def _reconnect_now(self) -> None:
+        if not self.stopping and not self.is_connected():
+            self.connect()
+
+
+class Huddle:
+    """Owns the database and the XMPP component; ``start`` returns once connected."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.xmpp = HuddleXMPP(config)
+        self.db: Database | None = None
+        self.muc: MucService | None = None
+
+    async def start(self, timeout: float = 30.0) -> None:
+        self.db = await open_database(self.config.database)
+        ids = OccupantIds(await self.db.secret_key("occupant-id"))
+        muc = MucService(self.xmpp, self.config, StaffDirectory(self.db), ids)
+        self.muc = muc
+        router = IqRouter(self.config.service, KNOWN_UNSERVED)
+        ping.register(router, muc)
+        disco.register(router, muc)
+        xmpp = self.xmpp
+        xmpp.route("Huddle presence", f"{{{NS}}}presence", PresenceHandler(muc).on_presence)
+        xmpp.route("Huddle message", f"{{{NS}}}message", MessageHandler(muc).on_message)
+        xmpp.route("Huddle iq", f"{{{NS}}}iq", router.dispatch)
+        log.info("connecting to %s:%s", self.config.server_host, self.config.server_port)
+        xmpp.connect()
+        try:
+            await asyncio.wait_for(xmpp.connected_once.wait(), timeout)
+        except TimeoutError:
+            await self.stop()
+            why = f" (server said: {xmpp.last_stream_error})" if xmpp.last_stream_error else ""
+            raise ConnectionError(
+                f"could not connect to {self.config.server_host}:{self.config.server_port} "
+                f"as {self.config.service} within {timeout:.0f} s{why}"
+            ) from None
+
+    async def stop(self) -> None:
+        self.xmpp.stopping = True
+        self.xmpp.cancel_connection_attempt()
+        if self.xmpp.is_connected():
+            await self.xmpp.disconnect(wait=2.0)
+        if self.db is not None:
+            await self.db.close()
+            self.db = None
+        log.info("stopped")

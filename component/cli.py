@@ -1,0 +1,125 @@
+"""The ``huddle`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from component.config import Config, ConfigError, load_config
+
+DEFAULT_CONFIG = Path("huddle.toml")
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # slixmpp logs every reconnect attempt at error level; ours say it better.
+    logging.getLogger("slixmpp").setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+async def _run(config: Config) -> int:
+    from component.app import Huddle
+
+    huddle = Huddle(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await huddle.start()
+    except ConnectionError as exc:
+        logging.getLogger("huddle").error("%s", exc)
+        return 1
+    logging.getLogger("huddle").info("serving %s; stop with Ctrl-C", config.service)
+    await stop.wait()
+    logging.getLogger("huddle").info("stopping")
+    await huddle.stop()
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    _setup_logging(args.log_level or config.log_level)
+    return asyncio.run(_run(config))
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    from component.dev.command import run_dev
+
+    _setup_logging(args.log_level or "info")
+    return asyncio.run(run_dev(args.state, args.ports_from))
+
+
+def cmd_staff(args: argparse.Namespace) -> int:
+    from component.staff_cli import run_staff
+
+    config = load_config(args.config)
+    return asyncio.run(run_staff(config, args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="huddle",
+        description="Live customer-support chat on XMPP: an external component for Prosody.",
+    )
+    parser.add_argument(
+        "--log-level", choices=("debug", "info", "warning", "error"), help="override logging.level"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="connect to Prosody and serve chats")
+    run.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="TOML file (%(default)s)")
+    run.set_defaults(func=cmd_run)
+
+    dev = sub.add_parser(
+        "dev",
+        help="start a throwaway local deployment: Prosody, the component and demo staff",
+        description="Generates a Prosody config, starts Prosody and the component, registers "
+        "demo staff accounts with random passwords, writes STATE/dev.json and prints how to "
+        "connect. Ctrl-C stops everything.",
+    )
+    dev.add_argument("--state", type=Path, default=Path(".huddle-dev"), help="state folder")
+    dev.add_argument(
+        "--ports-from",
+        type=int,
+        metavar="N",
+        help="use ports N (c2s), N+1 (component), N+2 (http); default: free ports",
+    )
+    dev.set_defaults(func=cmd_dev)
+
+    staff = sub.add_parser("staff", help="manage the staff directory")
+    staff.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="TOML file")
+    actions = staff.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="add a staff member")
+    add.add_argument("jid", help="bare JID of their XMPP account, e.g. jennie@example.org")
+    add.add_argument("--role", choices=("agent", "supervisor", "admin"), default="agent")
+    add.add_argument("--team", default="support", help="team name (%(default)s)")
+    add.add_argument("--name", required=True, help="display name shown in chats")
+    add.add_argument("--max-chats", type=int, default=3, help="concurrent chats (%(default)s)")
+    remove = actions.add_parser("remove", help="remove a staff member")
+    remove.add_argument("jid")
+    actions.add_parser("list", help="list the staff directory")
+    staff.set_defaults(func=cmd_staff)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"huddle: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

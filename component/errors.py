@@ -1,0 +1,55 @@
+"""Turning refusals and failures into XMPP error replies, in one place.
+
+Handlers raise ``Refused`` (or slixmpp's ``XMPPError``); nothing else builds
+error stanzas. Unexpected exceptions become ``internal-server-error`` and are
+logged with the stanza that caused them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import TypeVar
+
+from slixmpp.exceptions import XMPPError
+from slixmpp.stanza.rootstanza import RootStanza
+
+from roles.refusal import Refused
+
+log = logging.getLogger(__name__)
+S = TypeVar("S", bound=RootStanza)
+
+
+def send_error(stanza: RootStanza, condition: str, text: str, etype: str) -> None:
+    if stanza["type"] == "error":
+        return  # never answer an error with an error (RFC 6120 §8.3.1)
+    # Built by hand: Message.reply() would address a groupchat error to the bare JID.
+    reply = type(stanza)(stream=stanza.stream)
+    reply["to"] = stanza["from"]
+    reply["from"] = stanza["to"]
+    if stanza["id"]:
+        reply["id"] = stanza["id"]
+    reply["type"] = "error"
+    reply["error"]["condition"] = condition
+    reply["error"]["type"] = etype
+    if text:
+        reply["error"]["text"] = text
+    reply.send()
+
+
+def reply_errors(handler: Callable[[S], Awaitable[None]]) -> Callable[[S], Awaitable[None]]:
+    @wraps(handler)
+    async def wrapper(stanza: S) -> None:
+        try:
+            await handler(stanza)
+        except Refused as refused:
+            log.info("refused %s from %s: %s", stanza.name, stanza["from"], refused.condition)
+            send_error(stanza, refused.condition, refused.text, refused.etype)
+        except XMPPError as err:
+            send_error(stanza, err.condition, err.text or "", err.etype)
+        except Exception:
+            log.exception("failed to handle %s", stanza)
+            send_error(stanza, "internal-server-error", "", "wait")
+
+    return wrapper

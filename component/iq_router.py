@@ -1,0 +1,58 @@
+"""Every IQ get/set gets exactly one reply.
+
+Handlers register by (type, payload namespace, target kind) and return the
+reply; what nobody registered is answered ``service-unavailable`` (RFC 6120
+§8.4), or ``feature-not-implemented`` for namespaces we know but do not serve.
+A handler that returns without a reply is a bug, answered with an error.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from slixmpp import Iq
+
+from component.addressing import Target, target_of
+from component.errors import send_error
+from roles.refusal import Refused
+
+log = logging.getLogger(__name__)
+IqHandler = Callable[[Iq, Target], Awaitable[Iq]]
+Key = tuple[str, str, str]
+
+
+class IqRouter:
+    def __init__(self, service: str, known: frozenset[str] = frozenset()) -> None:
+        self.service = service
+        self.known = known
+        self.routes: dict[Key, IqHandler] = {}
+
+    def register(self, iq_type: str, namespace: str, kinds: tuple[str, ...], handler: IqHandler) -> None:
+        for kind in kinds:
+            self.routes[(iq_type, namespace, kind)] = handler
+
+    async def dispatch(self, iq: Iq) -> None:
+        if iq["type"] not in ("get", "set"):
+            return
+        payload = list(iq.xml)
+        if len(payload) != 1:
+            send_error(iq, "bad-request", "An IQ carries exactly one payload.", "modify")
+            return
+        namespace = payload[0].tag.partition("}")[0].lstrip("{")
+        target = target_of(iq["to"], self.service)
+        handler = self.routes.get((iq["type"], namespace, target.kind))
+        if handler is None:
+            known = namespace in self.known or any(k[1] == namespace for k in self.routes)
+            condition = "feature-not-implemented" if known else "service-unavailable"
+            send_error(iq, condition, "", "cancel")
+            return
+        try:
+            reply = await handler(iq, target)
+        except Refused as refused:
+            send_error(iq, refused.condition, refused.text, refused.etype)
+        except Exception:
+            log.exception("IQ handler failed on %s", iq)
+            send_error(iq, "internal-server-error", "", "wait")
+        else:
+            reply.send()

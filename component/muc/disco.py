@@ -1,0 +1,113 @@
+"""XEP-0030 service discovery for the service, its rooms and occupants.
+
+Features are declared here, beside the handlers, so what is advertised cannot
+drift from what is served. Counts and lists are computed per viewer: a visitor
+counts only whom they can see (LEAKS #4, #5); rooms list no occupants to anyone.
+IQs to occupant JIDs are never forwarded to the real person, and every nick
+gets the same answer (LEAKS #7).
+"""
+
+from __future__ import annotations
+
+from slixmpp import Iq
+from slixmpp.plugins.xep_0004 import Form
+from slixmpp.plugins.xep_0030.stanza import DiscoInfo, DiscoItems
+from slixmpp.xmlstream import register_stanza_plugin
+
+from component.addressing import Target
+from component.iq_router import IqRouter
+from component.muc.ping import NS_PING
+from component.muc.service import MucService
+from roles.refusal import Refused
+
+NS_INFO = "http://jabber.org/protocol/disco#info"
+NS_ITEMS = "http://jabber.org/protocol/disco#items"
+NS_MUC = "http://jabber.org/protocol/muc"
+
+SERVICE_FEATURES = (NS_INFO, NS_ITEMS, NS_MUC, NS_PING)
+ROOM_FEATURES = (
+    NS_INFO,
+    NS_MUC,
+    "muc_hidden",
+    "muc_semianonymous",
+    "muc_temporary",
+    "muc_unmoderated",
+    "muc_unsecured",
+    "urn:xmpp:sid:0",
+    "urn:xmpp:occupant-id:0",
+    "http://jabber.org/protocol/muc#self-ping-optimization",
+    NS_PING,
+)
+
+register_stanza_plugin(Iq, DiscoInfo)
+register_stanza_plugin(Iq, DiscoItems)
+register_stanza_plugin(DiscoInfo, Form)
+
+
+def register(router: IqRouter, muc: MucService) -> None:
+    async def service_info(iq: Iq, target: Target) -> Iq:
+        _no_node(iq, "disco_info")
+        reply = iq.reply(clear=True)
+        info = reply["disco_info"]
+        info.add_identity("conference", "text", "Huddle support chats")
+        for feature in SERVICE_FEATURES:
+            info.add_feature(feature)
+        return reply
+
+    async def service_items(iq: Iq, target: Target) -> Iq:
+        _no_node(iq, "disco_items")
+        reply = iq.reply(clear=True)
+        items = reply["disco_items"]
+        person = await muc.person(iq["from"])
+        if person is not None and person.role != "visitor":
+            for local in sorted(muc.rooms.rooms):
+                items.add_item(muc.room_jid(local), name="Support chat")
+        return reply
+
+    async def room_info(iq: Iq, target: Target) -> Iq:
+        _no_node(iq, "disco_info")
+        room = muc.rooms.get(target.room)
+        person = await muc.person(iq["from"]) if room is not None else None
+        if room is None or person is None:
+            raise Refused("item-not-found", "There is no such chat.")
+        state = room.state
+        count = state.count_for(person.role)
+        reply = iq.reply(clear=True)
+        info = reply["disco_info"]
+        info.add_identity("conference", "text", "Support chat")
+        for feature in ROOM_FEATURES:
+            info.add_feature(feature)
+        form = info["form"]
+        form["type"] = "result"
+        form.add_field("FORM_TYPE", "hidden", value="http://jabber.org/protocol/muc#roominfo")
+        form.add_field("muc#roominfo_occupants", value=str(count))
+        form.add_field("muc#roominfo_subject", value=state.subject)
+        return reply
+
+    async def room_items(iq: Iq, target: Target) -> Iq:
+        _no_node(iq, "disco_items")
+        room = muc.rooms.get(target.room)
+        if room is None or await muc.person(iq["from"]) is None:
+            raise Refused("item-not-found", "There is no such chat.")
+        return _empty_items(iq)
+
+    async def occupant(iq: Iq, target: Target) -> Iq:
+        raise Refused("service-unavailable", "", "cancel")
+
+    router.register("get", NS_INFO, ("service",), service_info)
+    router.register("get", NS_ITEMS, ("service",), service_items)
+    router.register("get", NS_INFO, ("room",), room_info)
+    router.register("get", NS_ITEMS, ("room",), room_items)
+    router.register("get", NS_INFO, ("occupant",), occupant)
+    router.register("get", NS_ITEMS, ("occupant",), occupant)
+
+
+def _empty_items(iq: Iq) -> Iq:
+    reply = iq.reply(clear=True)
+    reply.enable("disco_items")
+    return reply
+
+
+def _no_node(iq: Iq, plugin: str) -> None:
+    if iq[plugin]["node"]:
+        raise Refused("item-not-found", "No such node.")

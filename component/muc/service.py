@@ -1,0 +1,71 @@
+"""The MUC service's shared state: rooms, who is who, and the door out.
+
+Feature modules (``join``, ``messages``, ``disco``, ``ping``) hold the handlers;
+this module holds what they share.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slixmpp import JID
+from slixmpp.basexmpp import BaseXMPP
+
+from component.config import Config
+from component.muc.door import Door
+from component.muc.occupant_id import OccupantIds
+from component.muc.rooms import Room, Rooms
+from component.muc.views import Views
+from roles.model import Role
+from roles.room import RoomState
+from storage.staff import StaffDirectory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    jid: str  # bare
+    role: Role
+    name: str
+
+
+class MucService:
+    def __init__(
+        self, xmpp: BaseXMPP, config: Config, staff: StaffDirectory, ids: OccupantIds
+    ) -> None:
+        self.xmpp = xmpp
+        self.config = config
+        self.staff = staff
+        self.ids = ids
+        self.rooms = Rooms()
+        self.door = Door(xmpp)
+
+    def room_jid(self, local: str) -> str:
+        return f"{local}@{self.config.service}"
+
+    async def person(self, jid: JID) -> Person | None:
+        """Who the sender is. Staff powers come only from the staff directory, and
+        only for JIDs of a staff domain; nothing in a stanza can raise a role."""
+        if jid.domain in self.config.staff_domains:
+            member = await self.staff.get(jid.bare)
+            if member is not None:
+                return Person(jid.bare, member.role, member.name)
+            return None
+        if jid.domain in self.config.visitor_domains:
+            return Person(jid.bare, "visitor", jid.local)
+        return None
+
+    def create_room(self, local: str) -> Room:
+        jid = self.room_jid(local)
+        room = Room(local, RoomState(jid, self.config.history_size), Views(self.xmpp, jid, self.ids))
+        self.rooms.add(room)
+        log.info("created room %s", jid)
+        return room
+
+    def drop_if_empty(self, room: Room) -> None:
+        if room.state.is_empty():
+            self.rooms.discard(room.local)
+            self.ids.forget_room(room.state.jid)
+            log.info("room %s is empty and closed", room.state.jid)

@@ -1,0 +1,114 @@
+"""Building one stanza for one recipient from an effect of the room core.
+
+Each builder starts from nothing and adds what this viewer may see: real JIDs
+only for staff, the room's own stanza-id and occupant-id, never a copy of what
+a client sent.
+"""
+
+from __future__ import annotations
+
+import time
+from xml.etree import ElementTree as ET
+
+from slixmpp import Message, Presence
+from slixmpp.basexmpp import BaseXMPP
+
+from component.muc.content import NS_CHATSTATES, NS_SID, Content
+from component.muc.occupant_id import OccupantIds
+from roles.effects import HistoryOut, MessageOut, PresenceOut, Said, SubjectOut
+from roles.model import Occupant
+from roles.visibility import sees_real_jids
+
+NS_USER = "http://jabber.org/protocol/muc#user"
+NS_OCCUPANT_ID = "urn:xmpp:occupant-id:0"
+NS_DELAY = "urn:xmpp:delay"
+
+
+def _affiliation(occupant: Occupant) -> tuple[str, str]:
+    return ("admin", "moderator") if occupant.is_staff else ("none", "participant")
+
+
+def _stamp(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+class Views:
+    def __init__(self, xmpp: BaseXMPP, room_jid: str, ids: OccupantIds) -> None:
+        self.xmpp = xmpp
+        self.room_jid = room_jid
+        self.ids = ids
+
+    def presence(self, effect: PresenceOut) -> Presence:
+        occupant = effect.occupant
+        pres = self.xmpp.Presence()
+        pres["to"] = effect.to
+        pres["from"] = f"{self.room_jid}/{occupant.nick}"
+        if effect.id:
+            pres["id"] = effect.id
+        session = effect.session
+        if session is None:
+            pres["type"] = "unavailable"
+            if effect.status:
+                pres["status"] = effect.status
+        else:
+            if session.show:
+                pres["show"] = session.show
+            if session.status:
+                pres["status"] = session.status
+        x = ET.Element(f"{{{NS_USER}}}x")
+        affiliation, role = _affiliation(occupant)
+        item = ET.SubElement(x, f"{{{NS_USER}}}item", affiliation=affiliation)
+        item.set("role", role if session is not None else "none")
+        if session is not None and (
+            sees_real_jids(effect.viewer) or effect.viewer.jid == occupant.jid
+        ):
+            item.set("jid", session.jid)
+        if effect.new_nick:
+            item.set("nick", effect.new_nick)
+        for code in sorted(effect.codes):
+            ET.SubElement(x, f"{{{NS_USER}}}status", code=str(code))
+        pres.append(x)
+        pres.append(self._occupant_id(occupant))
+        return pres
+
+    def message(self, effect: MessageOut) -> Message:
+        return self._said(effect.to, effect.said)
+
+    def history(self, effect: HistoryOut) -> list[Message]:
+        out = []
+        for said in effect.entries:
+            msg = self._said(effect.to, said)
+            ET.SubElement(msg.xml, f"{{{NS_DELAY}}}delay", stamp=_stamp(said.stamp))
+            msg.xml[-1].set("from", self.room_jid)
+            out.append(msg)
+        return out
+
+    def subject(self, effect: SubjectOut) -> Message:
+        msg = self.xmpp.Message()
+        msg["to"] = effect.to
+        msg["from"] = self.room_jid  # never a nick: it could be a hidden one (LEAKS #20)
+        msg["type"] = "groupchat"
+        ET.SubElement(msg.xml, f"{{{msg.namespace}}}subject").text = effect.subject
+        return msg
+
+    def _said(self, to: str, said: Said) -> Message:
+        content: Content = said.payload
+        msg = self.xmpp.Message()
+        msg["to"] = to
+        msg["from"] = f"{self.room_jid}/{said.sender.nick}"
+        msg["type"] = "groupchat"
+        if content.id:
+            msg["id"] = content.id
+        if content.body is not None:
+            ET.SubElement(msg.xml, f"{{{msg.namespace}}}body").text = content.body
+        if content.chat_state:
+            ET.SubElement(msg.xml, f"{{{NS_CHATSTATES}}}{content.chat_state}")
+        if content.origin_id:
+            ET.SubElement(msg.xml, f"{{{NS_SID}}}origin-id", id=content.origin_id)
+        if said.stanza_id:
+            ET.SubElement(msg.xml, f"{{{NS_SID}}}stanza-id", id=said.stanza_id, by=self.room_jid)
+        msg.append(self._occupant_id(said.sender))
+        return msg
+
+    def _occupant_id(self, occupant: Occupant) -> ET.Element:
+        return ET.Element(f"{{{NS_OCCUPANT_ID}}}occupant-id", id=self.ids.of(occupant.jid, self.room_jid))

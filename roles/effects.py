@@ -1,0 +1,61 @@
+"""What the room core asks the XMPP edge to deliver, one recipient session each.
+
+Every effect names its ``viewer``: the edge builds each stanza for that viewer
+alone (real JIDs and hats for staff, nothing extra for visitors).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from roles.model import Occupant, Session
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """A message said in the room; ``payload`` is the edge's parsed content."""
+
+    sender: Occupant
+    staff_only: bool
+    stamp: float
+    stanza_id: str
+    payload: Any = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceOut:
+    to: str
+    viewer: Occupant
+    occupant: Occupant
+    session: Session | None  # None: unavailable
+    codes: frozenset[int] = frozenset()
+    new_nick: str | None = None  # status 303
+    id: str | None = None  # the join presence's id, on the joining session's self-presence
+    status: str | None = None  # the leaver's status text, on unavailable presence
+
+
+@dataclass(frozen=True, slots=True)
+class MessageOut:
+    to: str
+    viewer: Occupant
+    said: Said
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryOut:
+    """Room history the viewer may see, oldest first; the edge applies the limits."""
+
+    to: str
+    viewer: Occupant
+    entries: tuple[Said, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectOut:
+    to: str
+    viewer: Occupant
+    subject: str
+
+
+Effect = PresenceOut | MessageOut | HistoryOut | SubjectOut

@@ -1,0 +1,47 @@
+"""Nicks are assigned by the service, never chosen freely.
+
+Visitors get ``<what they asked> (visitor)``; staff get their display name. The
+two namespaces never meet, so a visitor cannot probe for a staff nick (LEAKS #18).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container
+
+from roles.model import VISITOR_SUFFIX
+
+MAX_NICK = 48
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split())[:MAX_NICK]
+
+
+def is_visitor_nick(nick: str) -> bool:
+    return nick.endswith(VISITOR_SUFFIX)
+
+
+def visitor_nick(requested: str) -> str:
+    base = _clean(requested)
+    if is_visitor_nick(base):
+        base = base[: -len(VISITOR_SUFFIX)].strip()
+    return f"{base or 'Visitor'}{VISITOR_SUFFIX}"
+
+
+def staff_nick(name: str, jid: str, taken: Container[str]) -> str:
+    """The display name, or a form of it that no other occupant holds.
+
+    The fallback depends only on the person, never on who else is present, so a
+    visible nick does not hint at a hidden namesake.
+    """
+    base = _clean(name) or jid.split("@", 1)[0]
+    if is_visitor_nick(base):
+        base = base[: -len(VISITOR_SUFFIX)].strip() or jid.split("@", 1)[0]
+    if base not in taken:
+        return base
+    nick = f"{base} ({jid.split('@', 1)[0]})"
+    counter = 2
+    while nick in taken:
+        nick = f"{base} ({jid.split('@', 1)[0]} {counter})"
+        counter += 1
+    return nick

@@ -1,0 +1,19 @@
+"""A request the policy refuses, with the XMPP condition that explains it.
+
+The policy raises; the XMPP edge turns the refusal into an error reply in one
+place, so no policy code builds stanzas.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+ErrorType = Literal["auth", "cancel", "continue", "modify", "wait"]
+
+
+class Refused(Exception):
+    def __init__(self, condition: str, text: str = "", etype: ErrorType = "cancel") -> None:
+        super().__init__(text or condition)
+        self.condition = condition
+        self.text = text
+        self.etype = etype

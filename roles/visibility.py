@@ -1,0 +1,26 @@
+"""Who sees what: the one policy every outgoing room stanza is checked against.
+
+A hidden staff member must be, to a visitor, indistinguishable from a nick that is
+not in the room. Staff always see everyone; everyone sees themselves.
+"""
+
+from __future__ import annotations
+
+from roles.model import Occupant
+
+
+def sees(viewer: Occupant, subject: Occupant) -> bool:
+    """May ``viewer`` know that ``subject`` is in the room?"""
+    return viewer.is_staff or viewer.jid == subject.jid or not subject.hidden
+
+
+def hears(viewer: Occupant, sender: Occupant, staff_only: bool) -> bool:
+    """May ``viewer`` receive a message that ``sender`` said?"""
+    if staff_only:
+        return viewer.is_staff
+    return sees(viewer, sender)
+
+
+def sees_real_jids(viewer: Occupant) -> bool:
+    """Staff are moderators of a semi-anonymous room; visitors see nicks only."""
+    return viewer.is_staff

@@ -1,0 +1,83 @@
+"""Configuration: every bad key or value is named in the error."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from component.config import ConfigError, load_config, parse_config
+
+GOOD = {
+    "component": {"jid": "support.example.org", "secret": "s3cret"},
+    "domains": {"staff": ["example.org"], "visitors": ["guest.example.org"]},
+}
+
+
+def with_(section: str, key: str, value: object) -> dict:
+    data = {k: dict(v) for k, v in GOOD.items()}
+    data.setdefault(section, {})[key] = value
+    return data
+
+
+def test_the_example_file_is_valid_and_documents_every_option():
+    example = Path(__file__).parents[2] / "huddle.example.toml"
+    config = load_config(example, env={"HUDDLE_SECRET": "x"})
+    assert config.service == "support.example.org"
+    text = example.read_text()
+    from component.config import _KEYS
+
+    for section, keys in _KEYS.items():
+        assert f"[{section}]" in text
+        for key in keys:
+            assert key in text, f"{section}.{key} is not documented in the example"
+
+
+def test_defaults():
+    config = parse_config(GOOD, env={})
+    assert config.server_port == 5347
+    assert config.supervisor_speech == "reveal"
+    assert config.desk == "desk@support.example.org"
+
+
+def test_secret_from_the_environment():
+    data = with_("component", "secret_env", "HUDDLE_SECRET")
+    assert parse_config(data, env={"HUDDLE_SECRET": "from-env"}).secret == "from-env"
+    with pytest.raises(ConfigError, match="component.secret_env.*HUDDLE_SECRET"):
+        parse_config(data, env={})
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "message"),
+    [
+        ("component", "server_port", "5347", r"component.server_port: expected int, got '5347'"),
+        ("component", "server_port", 70000, r"component.server_port: must be between"),
+        ("component", "jid", "not a domain", r"component.jid: not a valid domain name"),
+        ("chat", "supervisor_speech", "shout", r"chat.supervisor_speech: .*'shout'"),
+        ("chat", "max_message_chars", 0, r"chat.max_message_chars: must be between"),
+        ("logging", "level", "loud", r"logging.level: .*'loud'"),
+        ("domains", "visitors", ["example.org"], r"domains.visitors: 'example.org' is also"),
+        ("chat", "colour", "red", r"chat.colour: unknown option"),
+    ],
+)
+def test_bad_values_are_named(section, key, value, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_config(with_(section, key, value), env={})
+
+
+def test_missing_required_and_unknown_section():
+    with pytest.raises(ConfigError, match="component.jid: required"):
+        parse_config({"component": {"secret": "x"}}, env={})
+    with pytest.raises(ConfigError, match="colours: unknown section"):
+        parse_config({**GOOD, "colours": {}}, env={})
+
+
+def test_file_errors(tmp_path):
+    with pytest.raises(ConfigError, match="no such configuration file"):
+        load_config(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[component\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(bad)
+    assert tomllib  # stdlib parser, no extra dependency
