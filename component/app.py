@@ -62,8 +62,12 @@ class HuddleXMPP(ComponentXMPP):
         self.register_handler(CoroutineCallback(name, MatchXPath(xpath), reply_errors(handler)))
 
     def _on_session_start(self, _: Any) -> None:
-        log.info("connected to %s:%s as %s", self.config.server_host, self.config.server_port,
-                 self.config.service)
+        log.info(
+            "connected to %s:%s as %s",
+            self.config.server_host,
+            self.config.server_port,
+            self.config.service,
+        )
         self.retry_delay = FIRST_RETRY
         self.connected_once.set()
 
@@ -74,8 +78,9 @@ class HuddleXMPP(ComponentXMPP):
     def _on_connection_failed(self, reason: Any) -> None:
         # slixmpp's own retry loop backs off up to five minutes; we want our cap.
         self.cancel_connection_attempt()
-        log.warning("cannot reach %s:%s (%s)", self.config.server_host,
-                    self.config.server_port, reason)
+        log.warning(
+            "cannot reach %s:%s (%s)", self.config.server_host, self.config.server_port, reason
+        )
         self._schedule_reconnect()
 
     def _on_disconnected(self, reason: Any) -> None:

@@ -17,7 +17,9 @@ from typing import Any, Literal
 
 SupervisorSpeech = Literal["reveal", "whisper"]
 LOG_LEVELS = ("debug", "info", "warning", "error")
-_DOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+_DOMAIN = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
 
 
 class ConfigError(ValueError):
@@ -82,8 +84,14 @@ def _domains(table: Mapping[str, Any], key: str) -> tuple[str, ...]:
 
 _REQUIRED = object()
 _KEYS: dict[str, set[str]] = {
-    "component": {"jid", "secret", "secret_env", "server_host", "server_port",
-                  "reconnect_max_delay"},
+    "component": {
+        "jid",
+        "secret",
+        "secret_env",
+        "server_host",
+        "server_port",
+        "reconnect_max_delay",
+    },
     "domains": {"staff", "visitors"},
     "storage": {"path"},
     "chat": {"welcome", "max_message_chars", "history_size", "supervisor_speech"},

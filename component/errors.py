@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import TypeVar
+from xml.etree import ElementTree as ET
 
 from slixmpp.exceptions import XMPPError
 from slixmpp.stanza.rootstanza import RootStanza
@@ -19,6 +20,7 @@ from roles.refusal import Refused
 
 log = logging.getLogger(__name__)
 S = TypeVar("S", bound=RootStanza)
+NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 
 
 def send_error(stanza: RootStanza, condition: str, text: str, etype: str) -> None:
@@ -31,10 +33,12 @@ def send_error(stanza: RootStanza, condition: str, text: str, etype: str) -> Non
     if stanza["id"]:
         reply["id"] = stanza["id"]
     reply["type"] = "error"
-    reply["error"]["condition"] = condition
-    reply["error"]["type"] = etype
+    # Built as XML: slixmpp's Error stanza silently rejects RFC 6120 conditions
+    # it does not list, such as policy-violation.
+    error = ET.SubElement(reply.xml, f"{{{reply.namespace}}}error", type=etype)
+    ET.SubElement(error, f"{{{NS_STANZAS}}}{condition}")
     if text:
-        reply["error"]["text"] = text
+        ET.SubElement(error, f"{{{NS_STANZAS}}}text").text = text
     reply.send()
 
 

@@ -28,7 +28,9 @@ class IqRouter:
         self.known = known
         self.routes: dict[Key, IqHandler] = {}
 
-    def register(self, iq_type: str, namespace: str, kinds: tuple[str, ...], handler: IqHandler) -> None:
+    def register(
+        self, iq_type: str, namespace: str, kinds: tuple[str, ...], handler: IqHandler
+    ) -> None:
         for kind in kinds:
             self.routes[(iq_type, namespace, kind)] = handler
 

@@ -107,9 +107,7 @@ class RoomState:
         if existing is None:
             if role == "visitor":
                 if self.visitor() is not None:
-                    raise Refused(
-                        "service-unavailable", "This chat already has a visitor.", "wait"
-                    )
+                    raise Refused("service-unavailable", "This chat already has a visitor.", "wait")
                 nick = visitor_nick(requested_nick)
             else:
                 nick = staff_nick(name, bare_jid, self.occupants)

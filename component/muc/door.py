@@ -10,12 +10,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
+from slixmpp import Message
 from slixmpp.basexmpp import BaseXMPP
 from slixmpp.xmlstream import tostring
 
 from component.muc.history import HistoryRequest, select_history
 from component.muc.views import Views
-from roles.effects import Effect, HistoryOut, MessageOut, PresenceOut, SubjectOut
+from roles.effects import Effect, HistoryOut, MessageOut, PresenceOut, Said, SubjectOut
 
 
 class Door:
@@ -40,9 +41,16 @@ class Door:
             elif isinstance(effect, SubjectOut):
                 send(views.subject(effect))
 
-    def _history(self, views: Views, effect: HistoryOut, request: HistoryRequest) -> list:
-        built = {said.stanza_id: msg for said, msg in zip(effect.entries, views.history(effect))}
-        chosen = select_history(
-            effect.entries, request, time.time(), lambda s: len(tostring(built[s.stanza_id].xml))
-        )
-        return [built[said.stanza_id] for said in chosen]
+    def _history(self, views: Views, effect: HistoryOut, request: HistoryRequest) -> list[Message]:
+        built: dict[str, Message] = {}
+
+        def build(said: Said) -> Message:
+            if said.stanza_id not in built:
+                built[said.stanza_id] = views.history_message(effect.to, said)
+            return built[said.stanza_id]
+
+        def size(said: Said) -> int:
+            return len(tostring(build(said).xml))
+
+        chosen = select_history(effect.entries, request, time.time(), size)
+        return [build(said) for said in chosen]

@@ -59,7 +59,9 @@ class MucService:
 
     def create_room(self, local: str) -> Room:
         jid = self.room_jid(local)
-        room = Room(local, RoomState(jid, self.config.history_size), Views(self.xmpp, jid, self.ids))
+        room = Room(
+            local, RoomState(jid, self.config.history_size), Views(self.xmpp, jid, self.ids)
+        )
         self.rooms.add(room)
         log.info("created room %s", jid)
         return room

@@ -15,7 +15,7 @@ from slixmpp.basexmpp import BaseXMPP
 
 from component.muc.content import NS_CHATSTATES, NS_SID, Content
 from component.muc.occupant_id import OccupantIds
-from roles.effects import HistoryOut, MessageOut, PresenceOut, Said, SubjectOut
+from roles.effects import MessageOut, PresenceOut, Said, SubjectOut
 from roles.model import Occupant
 from roles.visibility import sees_real_jids
 
@@ -74,14 +74,11 @@ class Views:
     def message(self, effect: MessageOut) -> Message:
         return self._said(effect.to, effect.said)
 
-    def history(self, effect: HistoryOut) -> list[Message]:
-        out = []
-        for said in effect.entries:
-            msg = self._said(effect.to, said)
-            ET.SubElement(msg.xml, f"{{{NS_DELAY}}}delay", stamp=_stamp(said.stamp))
-            msg.xml[-1].set("from", self.room_jid)
-            out.append(msg)
-        return out
+    def history_message(self, to: str, said: Said) -> Message:
+        msg = self._said(to, said)
+        stamp = {"stamp": _stamp(said.stamp), "from": self.room_jid}
+        ET.SubElement(msg.xml, f"{{{NS_DELAY}}}delay", stamp)
+        return msg
 
     def subject(self, effect: SubjectOut) -> Message:
         msg = self.xmpp.Message()
@@ -111,4 +108,6 @@ class Views:
         return msg
 
     def _occupant_id(self, occupant: Occupant) -> ET.Element:
-        return ET.Element(f"{{{NS_OCCUPANT_ID}}}occupant-id", id=self.ids.of(occupant.jid, self.room_jid))
+        return ET.Element(
+            f"{{{NS_OCCUPANT_ID}}}occupant-id", id=self.ids.of(occupant.jid, self.room_jid)
+        )

@@ -8,6 +8,7 @@ stanza that matches; ``visitor.raw`` holds every byte received, for leak checks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from collections.abc import Callable
 from xml.etree import ElementTree as ET
@@ -36,7 +37,7 @@ class Recorder(ClientXMPP):
         self.enable_starttls = False
         self.enable_direct_tls = False
         self.enable_plaintext = True
-        self["feature_mechanisms"].unencrypted_plain = True
+        self.plugin["feature_mechanisms"].unencrypted_plain = True
         # Auto-answers would be traffic the test did not ask for.
         self.remove_handler("Presence")
 
@@ -104,10 +105,8 @@ class Client:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise AssertionError(f"{self.jid} did not receive {what or match}")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.xmpp.arrived.wait(), remaining)
-            except TimeoutError:
-                pass
 
     async def iq(self, to: str, payload: str, iq_type: str = "get") -> ET.Element:
         iq_id = f"iq{next(_ids)}"
@@ -126,8 +125,10 @@ class Client:
             f"<presence to='{room}/{nick}' id='{pid}'><x xmlns='{NS_MUC}'>{history}</x></presence>"
         )
         await self.expect(
-            lambda s: (is_subject(s) and s.get("from") == room)
-            or (s.tag == q("presence") and s.get("type") == "error" and s.get("id") == pid),
+            lambda s: (
+                (is_subject(s) and s.get("from") == room)
+                or (s.tag == q("presence") and s.get("type") == "error" and s.get("id") == pid)
+            ),
             what=f"the end of joining {room}",
         )
         return self.xmpp.stanzas[start : self.cursor]

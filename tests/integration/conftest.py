@@ -31,12 +31,12 @@ async def connect(stack: DevStack) -> AsyncIterator[Callable[..., Awaitable[Clie
         if user is None:
             client = await Client.login(info.c2s_host, info.c2s_port, info.visitor_domain)
         else:
-            account = next(a for a in info.accounts if a["jid"].startswith(f"{user}@"))
+            account = next(a for a in info.accounts if a.jid.startswith(f"{user}@"))
             client = await Client.login(
                 info.c2s_host,
                 info.c2s_port,
-                account["jid"],
-                account["password"],
+                account.jid,
+                account.password,
                 resource or f"test{secrets.token_hex(3)}",
             )
         clients.append(client)

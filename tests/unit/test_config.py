@@ -44,7 +44,7 @@ def test_defaults():
 def test_secret_from_the_environment():
     data = with_("component", "secret_env", "HUDDLE_SECRET")
     assert parse_config(data, env={"HUDDLE_SECRET": "from-env"}).secret == "from-env"
-    with pytest.raises(ConfigError, match="component.secret_env.*HUDDLE_SECRET"):
+    with pytest.raises(ConfigError, match=r"component\.secret_env.*HUDDLE_SECRET"):
         parse_config(data, env={})
 
 
@@ -67,7 +67,7 @@ def test_bad_values_are_named(section, key, value, message):
 
 
 def test_missing_required_and_unknown_section():
-    with pytest.raises(ConfigError, match="component.jid: required"):
+    with pytest.raises(ConfigError, match=r"component\.jid: required"):
         parse_config({"component": {"secret": "x"}}, env={})
     with pytest.raises(ConfigError, match="colours: unknown section"):
         parse_config({**GOOD, "colours": {}}, env={})
