@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 SupervisorSpeech = Literal["reveal", "whisper"]
+DEFAULT_WELCOME = "Welcome! Someone from our team will be with you shortly."
 LOG_LEVELS = ("debug", "info", "warning", "error")
 _DOMAIN = re.compile(
     r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
@@ -35,7 +36,7 @@ class Config:
     staff_domains: tuple[str, ...] = ()
     visitor_domains: tuple[str, ...] = ()
     database: Path = Path("huddle.sqlite")
-    welcome: str = "Welcome! Someone from our team will be with you shortly."
+    welcome: str = DEFAULT_WELCOME
     max_message_chars: int = 10_000
     history_size: int = 200
     supervisor_speech: SupervisorSpeech = "reveal"
@@ -169,7 +170,7 @@ def parse_config(
         staff_domains=staff,
         visitor_domains=visitors,
         database=database,
-        welcome=_get(chat, "chat", "welcome", str, Config.welcome),
+        welcome=_get(chat, "chat", "welcome", str, DEFAULT_WELCOME),
         max_message_chars=max_chars,
         history_size=history,
         supervisor_speech=speech,

@@ -39,6 +39,7 @@ def test_defaults():
     assert config.server_port == 5347
     assert config.supervisor_speech == "reveal"
     assert config.desk == "desk@support.example.org"
+    assert config.welcome.startswith("Welcome")
 
 
 def test_secret_from_the_environment():
