@@ -7,7 +7,7 @@ import sys
 
 from component.config import Config
 from storage.database import open_database
-from storage.staff import StaffDirectory, StaffError, StaffMember
+from storage.staff import StaffDirectory, StaffError, StaffMember, normalize_jid
 
 
 async def run_staff(config: Config, args: argparse.Namespace) -> int:
@@ -15,7 +15,9 @@ async def run_staff(config: Config, args: argparse.Namespace) -> int:
         directory = StaffDirectory(db)
         try:
             if args.action == "add":
-                domain = args.jid.rpartition("@")[2]
+                # Domains are case-insensitive; the directory stores JIDs lowercased.
+                jid = normalize_jid(args.jid)
+                domain = jid.rpartition("@")[2]
                 if domain not in config.staff_domains:
                     print(
                         f"huddle: {args.jid}: not on a staff domain "
@@ -23,7 +25,7 @@ async def run_staff(config: Config, args: argparse.Namespace) -> int:
                         file=sys.stderr,
                     )
                     return 2
-                member = StaffMember(args.jid, args.role, args.team, args.name, args.max_chats)
+                member = StaffMember(jid, args.role, args.team, args.name, args.max_chats)
                 await directory.add(member)
                 print(f"added {member.jid} ({member.role}, team {member.team}, {member.name!r})")
             elif args.action == "remove":

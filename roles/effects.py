@@ -21,6 +21,9 @@ class Said:
     stamp: float
     stanza_id: str
     payload: Any = field(compare=False)
+    # The message this one corrects (XEP-0308) or reacts to (XEP-0444): only
+    # those who received that one receive this.
+    refers_to: Said | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,4 +61,23 @@ class SubjectOut:
     subject: str
 
 
-Effect = PresenceOut | MessageOut | HistoryOut | SubjectOut
+@dataclass(frozen=True, slots=True)
+class NoticeOut:
+    """A message from the room itself: welcome, staff notices, command replies."""
+
+    to: str
+    viewer: Occupant
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class PrivateOut:
+    """A private message between occupants (XEP-0045 §7.5)."""
+
+    to: str
+    viewer: Occupant
+    sender: Occupant
+    payload: Any
+
+
+Effect = PresenceOut | MessageOut | HistoryOut | SubjectOut | NoticeOut | PrivateOut

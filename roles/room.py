@@ -14,11 +14,20 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import replace
 
-from roles.effects import Effect, HistoryOut, MessageOut, PresenceOut, Said, SubjectOut
+from roles.effects import (
+    Effect,
+    HistoryOut,
+    MessageOut,
+    NoticeOut,
+    PresenceOut,
+    PrivateOut,
+    Said,
+    SubjectOut,
+)
 from roles.model import Occupant, Role, Session
 from roles.nicks import is_visitor_nick, staff_nick, visitor_nick
 from roles.refusal import Refused
-from roles.visibility import hears, sees
+from roles.visibility import hears_said, may_message_privately, sees
 
 SELF = frozenset({110})
 
@@ -104,6 +113,7 @@ class RoomState:
         if session.jid in self.nick_of_session:
             return self.update(session)
         existing = self.person(bare_jid)
+        first_session = existing is None
         if existing is None:
             if role == "visitor":
                 if self.visitor() is not None:
@@ -130,6 +140,12 @@ class RoomState:
         out.extend(self._broadcast_presence(occupant, session, skip=session.jid))
         out.append(HistoryOut(session.jid, occupant, self.history_for(occupant)))
         out.append(SubjectOut(session.jid, occupant, self.subject))
+        if first_session and occupant.hidden:
+            out.extend(
+                self.notify_staff(
+                    f"{occupant.name} is supervising this chat, hidden from the visitor."
+                )
+            )
         return out
 
     def update(self, session: Session) -> list[Effect]:
@@ -192,7 +208,7 @@ class RoomState:
         return [
             MessageOut(to, viewer, said)
             for to, viewer in self._viewers()
-            if hears(viewer, said.sender, said.staff_only)
+            if hears_said(viewer, said)
         ]
 
     def set_subject(self, subject: str) -> list[Effect]:
@@ -207,7 +223,9 @@ class RoomState:
             return []
         revealed = replace(occupant, hidden=False)
         self.occupants[occupant.nick] = revealed
-        return self._broadcast_presence(revealed, self.primary(revealed.nick))
+        out = self._broadcast_presence(revealed, self.primary(revealed.nick))
+        out.extend(self.notify_staff(f"{occupant.name} is now visible to the visitor."))
+        return out
 
     def hide(self, session_jid: str) -> list[Effect]:
         """A visible staff member hides: to the visitor it looks like leaving."""
@@ -222,10 +240,28 @@ class RoomState:
         hidden = replace(occupant, hidden=True)
         self.occupants[occupant.nick] = hidden
         out.extend(self._broadcast_presence(hidden, self.primary(hidden.nick)))
+        out.extend(self.notify_staff(f"{occupant.name} is now hidden from the visitor."))
         return out
 
+    def private(self, session_jid: str, nick: str, payload: object) -> list[Effect]:
+        """A private message to one nick; to anyone who may not, every nick is absent."""
+        sender = self.occupants[self._nick(session_jid)]
+        recipient = self.occupants.get(nick)
+        if recipient is None or not may_message_privately(sender, recipient):
+            raise Refused("item-not-found", "There is no such occupant in this chat.")
+        return [PrivateOut(to, recipient, sender, payload) for to in self.sessions[recipient.nick]]
+
+    def notify_staff(self, text: str) -> list[Effect]:
+        return [NoticeOut(to, viewer, text) for to, viewer in self._viewers() if viewer.is_staff]
+
+    def tell(self, session_jid: str, text: str) -> list[Effect]:
+        """A notice to every session of the person behind ``session_jid``."""
+        nick = self._nick(session_jid)
+        occupant = self.occupants[nick]
+        return [NoticeOut(to, occupant, text) for to in self.sessions[nick]]
+
     def history_for(self, viewer: Occupant) -> tuple[Said, ...]:
-        return tuple(s for s in self.history if hears(viewer, s.sender, s.staff_only))
+        return tuple(s for s in self.history if hears_said(viewer, s))
 
     def _nick(self, session_jid: str) -> str:
         nick = self.nick_of_session.get(session_jid)

@@ -6,6 +6,7 @@ not in the room. Staff always see everyone; everyone sees themselves.
 
 from __future__ import annotations
 
+from roles.effects import Said
 from roles.model import Occupant
 
 
@@ -19,6 +20,18 @@ def hears(viewer: Occupant, sender: Occupant, staff_only: bool) -> bool:
     if staff_only:
         return viewer.is_staff
     return sees(viewer, sender)
+
+
+def hears_said(viewer: Occupant, said: Said) -> bool:
+    """``hears``, and for a correction or reaction, also heard what it refers to."""
+    if not hears(viewer, said.sender, said.staff_only):
+        return False
+    return said.refers_to is None or hears_said(viewer, said.refers_to)
+
+
+def may_message_privately(sender: Occupant, recipient: Occupant) -> bool:
+    """Private messages are staff-to-staff only; to a visitor every nick is absent."""
+    return sender.is_staff and recipient.is_staff and sender.jid != recipient.jid
 
 
 def sees_real_jids(viewer: Occupant) -> bool:

@@ -1,19 +1,30 @@
-"""What Huddle keeps of a groupchat message: an allowlist, never the whole stanza.
+"""What Huddle keeps of a message: an allowlist, never the whole stanza.
 
 DESIGN §4 invariant 2 (build, never copy) and 5 (strip what clients claim): the
 room reflects only the elements named here, rebuilt from their values, so no
 client-supplied stanza-id, occupant-id, delay or muc#user payload can pass.
+Receipts (XEP-0184) are never carried (LEAKS #9). Reply quotes (XEP-0461 with
+XEP-0428 fallback) are cut out of the body: a quote of a whisper must not reach
+the visitor inside someone else's message (LEAKS #13).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from xml.etree import ElementTree as ET
 
 from slixmpp import Message
 
 NS_SID = "urn:xmpp:sid:0"
 NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
+NS_CORRECT = "urn:xmpp:message-correct:0"
+NS_REACTIONS = "urn:xmpp:reactions:0"
+NS_MARKERS = "urn:xmpp:chat-markers:0"
+NS_FALLBACK = "urn:xmpp:fallback:0"
+NS_REPLY = "urn:xmpp:reply:0"
 CHAT_STATES = ("active", "composing", "paused", "inactive", "gone")
+MARKERS = ("displayed", "received", "acknowledged")
+MAX_REACTIONS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,22 +33,89 @@ class Content:
     body: str | None
     origin_id: str | None = None
     chat_state: str | None = None
+    replaces: str | None = None  # XEP-0308: the corrected message's id
+    reactions_to: str | None = None  # XEP-0444: the stanza-id reacted to
+    reactions: tuple[str, ...] = ()
+    marker: str | None = None  # XEP-0333 marker name; ``marks`` is its stanza-id
+    marks: str | None = None
+    markable: bool = False
 
     @property
-    def is_chat_state_only(self) -> bool:
-        return self.body is None
+    def archived(self) -> bool:
+        """Gets a stanza-id and a place in history: text and reactions, not states."""
+        return self.body is not None or self.reactions_to is not None
+
+    @property
+    def refers_to(self) -> str | None:
+        return self.reactions_to or self.marks
+
+    @property
+    def empty(self) -> bool:
+        return not (self.archived or self.chat_state or self.marker)
+
+
+def _find(xml: ET.Element, ns: str, name: str) -> ET.Element | None:
+    return xml.find(f"{{{ns}}}{name}")
+
+
+def _strip_reply_fallback(xml: ET.Element, body: str) -> str:
+    for fallback in xml.findall(f"{{{NS_FALLBACK}}}fallback"):
+        if fallback.get("for") != NS_REPLY:
+            continue
+        span = fallback.find(f"{{{NS_FALLBACK}}}body")
+        if span is None:
+            continue
+        try:
+            start, end = int(span.get("start", "0")), int(span.get("end", "0"))
+        except ValueError:
+            continue
+        if 0 <= start <= end <= len(body):
+            body = body[:start] + body[end:]
+    return body
 
 
 def parse_content(msg: Message) -> Content:
     xml = msg.xml
-    origin = xml.find(f"{{{NS_SID}}}origin-id")
-    state = next(
-        (name for name in CHAT_STATES if xml.find(f"{{{NS_CHATSTATES}}}{name}") is not None), None
-    )
-    body = xml.find(f"{{{msg.namespace}}}body")
+    origin = _find(xml, NS_SID, "origin-id")
+    state = next((n for n in CHAT_STATES if _find(xml, NS_CHATSTATES, n) is not None), None)
+    body_el = _find(xml, msg.namespace, "body")
+    body = _strip_reply_fallback(xml, body_el.text or "") if body_el is not None else None
+    replace = _find(xml, NS_CORRECT, "replace")
+    reactions = _find(xml, NS_REACTIONS, "reactions")
+    marker = next((n for n in MARKERS if _find(xml, NS_MARKERS, n) is not None), None)
     return Content(
         id=msg["id"] or None,
-        body=body.text or "" if body is not None else None,
+        body=body,
         origin_id=origin.get("id") if origin is not None else None,
         chat_state=state,
+        replaces=replace.get("id") if replace is not None and body is not None else None,
+        reactions_to=reactions.get("id") if reactions is not None else None,
+        reactions=tuple(
+            (r.text or "")[:16] for r in reactions.findall(f"{{{NS_REACTIONS}}}reaction")
+        )[:MAX_REACTIONS]
+        if reactions is not None
+        else (),
+        marker=marker,
+        marks=_find(xml, NS_MARKERS, marker).get("id") if marker else None,  # type: ignore[union-attr]
+        markable=_find(xml, NS_MARKERS, "markable") is not None,
     )
+
+
+def write_content(xml: ET.Element, namespace: str, content: Content, body: str | None) -> None:
+    """Append the allowlisted elements of ``content`` to an outgoing message."""
+    if body is not None:
+        ET.SubElement(xml, f"{{{namespace}}}body").text = body
+    if content.chat_state:
+        ET.SubElement(xml, f"{{{NS_CHATSTATES}}}{content.chat_state}")
+    if content.replaces:
+        ET.SubElement(xml, f"{{{NS_CORRECT}}}replace", id=content.replaces)
+    if content.reactions_to:
+        reactions = ET.SubElement(xml, f"{{{NS_REACTIONS}}}reactions", id=content.reactions_to)
+        for emoji in content.reactions:
+            ET.SubElement(reactions, f"{{{NS_REACTIONS}}}reaction").text = emoji
+    if content.marker and content.marks:
+        ET.SubElement(xml, f"{{{NS_MARKERS}}}{content.marker}", id=content.marks)
+    if content.markable:
+        ET.SubElement(xml, f"{{{NS_MARKERS}}}markable")
+    if content.origin_id:
+        ET.SubElement(xml, f"{{{NS_SID}}}origin-id", id=content.origin_id)

@@ -16,7 +16,16 @@ from slixmpp.xmlstream import tostring
 
 from component.muc.history import HistoryRequest, select_history
 from component.muc.views import Views
-from roles.effects import Effect, HistoryOut, MessageOut, PresenceOut, Said, SubjectOut
+from roles.effects import (
+    Effect,
+    HistoryOut,
+    MessageOut,
+    NoticeOut,
+    PresenceOut,
+    PrivateOut,
+    Said,
+    SubjectOut,
+)
 
 
 class Door:
@@ -40,6 +49,10 @@ class Door:
                     send(msg)
             elif isinstance(effect, SubjectOut):
                 send(views.subject(effect))
+            elif isinstance(effect, NoticeOut):
+                send(views.notice(effect))
+            elif isinstance(effect, PrivateOut):
+                send(views.private(effect))
 
     def _history(self, views: Views, effect: HistoryOut, request: HistoryRequest) -> list[Message]:
         built: dict[str, Message] = {}

@@ -1,7 +1,11 @@
 """Messages to a room: groupchat (XEP-0045 §7.4), subject (§8.1), private (§7.5).
 
 Only occupants may speak. Each message gets the room's XEP-0359 stanza-id and
-is reflected, sender included, with the sender's id and origin-id kept.
+is reflected, sender included, with the sender's id and origin-id kept. A hidden
+staff member who speaks is revealed first (LEAKS #26) — or, with
+``supervisor_speech = "whisper"``, their plain messages stay staff-only.
+Corrections, reactions and markers reach only those who received what they
+refer to, and never reveal anyone.
 """
 
 from __future__ import annotations
@@ -9,14 +13,19 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable, Reversible
+from dataclasses import replace
 
 from slixmpp import Message
 
 from component.addressing import target_of
-from component.muc.content import parse_content
+from component.muc.commands import run_command
+from component.muc.content import Content, parse_content
 from component.muc.rooms import Room
 from component.muc.service import MucService
-from roles.effects import Said
+from roles.commands import parse_command, unescape
+from roles.effects import Effect, Said
+from roles.model import Occupant
 from roles.refusal import Refused
 
 log = logging.getLogger(__name__)
@@ -39,29 +48,86 @@ class MessageHandler:
             if room is None or sender is None:
                 # The same answer whether the room exists or not.
                 raise Refused("not-acceptable", "You are not in this chat.", "modify")
-            if target.kind == "occupant" or msg["type"] != "groupchat":
-                raise Refused("item-not-found", "There is no such occupant.")
-            self._groupchat(room, session_jid, msg)
+            content = parse_content(msg)
+            self._check_size(content)
+            if target.kind == "occupant":
+                if msg["type"] == "groupchat":
+                    raise Refused("bad-request", "Groupchat messages go to the room.", "modify")
+                effects = room.state.private(session_jid, target.nick, content)
+                self.muc.door.deliver(room.views, effects)
+            elif msg["type"] != "groupchat":
+                raise Refused(
+                    "bad-request", "Messages to the room are of type groupchat.", "modify"
+                )
+            else:
+                self._groupchat(room, session_jid, sender, msg, content)
 
-    def _groupchat(self, room: Room, session_jid: str, msg: Message) -> None:
+    def _check_size(self, content: Content) -> None:
+        limit = self.muc.config.max_message_chars
+        if content.body is not None and len(content.body) > limit:
+            raise Refused(
+                "policy-violation", f"Messages are limited to {limit} characters.", "modify"
+            )
+
+    def _groupchat(
+        self, room: Room, session_jid: str, sender: Occupant, msg: Message, content: Content
+    ) -> None:
         state = room.state
-        sender = state.occupant_of(session_jid)
-        assert sender is not None
         subject = msg.xml.find(f"{{{msg.namespace}}}subject")
-        if subject is not None and msg.xml.find(f"{{{msg.namespace}}}body") is None:
+        if subject is not None and content.body is None:
             if not sender.is_staff:
                 raise Refused("forbidden", "Only staff may change the subject.", "auth")
             self.muc.door.deliver(room.views, state.set_subject(subject.text or ""))
             return
-        content = parse_content(msg)
-        if content.body is None and content.chat_state is None:
-            return  # nothing we reflect
-        if content.body is not None and len(content.body) > self.muc.config.max_message_chars:
-            raise Refused(
-                "policy-violation",
-                f"Messages are limited to {self.muc.config.max_message_chars} characters.",
-                "modify",
-            )
-        stanza_id = str(uuid.uuid4()) if content.body is not None else ""
-        said = Said(sender, False, time.time(), stanza_id, content)
-        self.muc.door.deliver(room.views, state.say(session_jid, said))
+        if sender.is_staff and content.body is not None and content.replaces is None:
+            command = parse_command(content.body)
+            if command is not None:
+                effects = run_command(room, session_jid, sender, command, content, self._said)
+                self.muc.door.deliver(room.views, effects)
+                return
+            content = replace(content, body=unescape(content.body))
+        if content.empty:
+            return
+        effects = self._speak(room, session_jid, sender, content)
+        self.muc.door.deliver(room.views, effects)
+
+    def _speak(
+        self, room: Room, session_jid: str, sender: Occupant, content: Content
+    ) -> list[Effect]:
+        state = room.state
+        refers_to: Said | None = None
+        if content.replaces is not None:
+            refers_to = _find(state.history, lambda s: _corrects(s, sender, content))
+        elif content.refers_to is not None:
+            refers_to = _find(state.history, lambda s: s.stanza_id == content.refers_to)
+        if (content.replaces or content.refers_to) and refers_to is None:
+            return []  # refers to nothing we know: nobody could place it
+        staff_only = False
+        effects: list[Effect] = []
+        if content.replaces is not None and refers_to is not None:
+            staff_only = refers_to.staff_only  # a corrected whisper stays a whisper
+        elif sender.hidden and content.body is not None:
+            if self.muc.config.supervisor_speech == "reveal":
+                effects.extend(state.reveal(session_jid))
+                sender = state.occupants[sender.nick]
+                log.info("%s revealed in %s by speaking", sender.jid, state.jid)
+            else:
+                staff_only = True
+        effects.extend(state.say(session_jid, self._said(sender, staff_only, content, refers_to)))
+        return effects
+
+    def _said(
+        self, sender: Occupant, staff_only: bool, content: Content, refers_to: Said | None = None
+    ) -> Said:
+        stanza_id = str(uuid.uuid4()) if content.archived else ""
+        return Said(sender, staff_only, time.time(), stanza_id, content, refers_to)
+
+
+def _corrects(said: Said, sender: Occupant, content: Content) -> bool:
+    """XEP-0308: only one's own messages may be corrected."""
+    original: Content = said.payload
+    return said.sender.jid == sender.jid and content.replaces in (original.id, original.origin_id)
+
+
+def _find(history: Reversible[Said], match: Callable[[Said], bool]) -> Said | None:
+    return next((said for said in reversed(history) if match(said)), None)

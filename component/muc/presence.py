@@ -72,6 +72,7 @@ class PresenceHandler:
         if person is None:
             raise Refused("registration-required", "This chat is for visitors and staff.", "auth")
         room = self.muc.rooms.get(local)
+        created = room is None
         if room is None:
             if not local.startswith(ROOM_PREFIX) or person.role != "visitor":
                 check_room_name(local)
@@ -93,6 +94,8 @@ class PresenceHandler:
         except Refused:
             self.muc.drop_if_empty(room)
             raise
+        if created and self.muc.config.welcome:
+            effects.extend(state.tell(str(pres["from"]), self.muc.config.welcome))
         history = parse_history_request(pres.xml.find(f"{{{NS_MUC}}}x"))
         self.muc.door.deliver(room.views, effects, history)
         log.info(

@@ -13,15 +13,19 @@ from xml.etree import ElementTree as ET
 from slixmpp import Message, Presence
 from slixmpp.basexmpp import BaseXMPP
 
-from component.muc.content import NS_CHATSTATES, NS_SID, Content
+from component.muc.content import NS_SID, Content, write_content
 from component.muc.occupant_id import OccupantIds
-from roles.effects import MessageOut, PresenceOut, Said, SubjectOut
+from roles.effects import MessageOut, NoticeOut, PresenceOut, PrivateOut, Said, SubjectOut
 from roles.model import Occupant
 from roles.visibility import sees_real_jids
 
 NS_USER = "http://jabber.org/protocol/muc#user"
 NS_OCCUPANT_ID = "urn:xmpp:occupant-id:0"
 NS_DELAY = "urn:xmpp:delay"
+NS_HATS = "urn:xmpp:hats:0"
+HAT_TITLES = {"agent": "Agent", "supervisor": "Supervisor", "admin": "Admin"}
+HIDDEN_MARK = "hidden from the visitor"
+WHISPER_MARK = "[whisper] "
 
 
 def _affiliation(occupant: Occupant) -> tuple[str, str]:
@@ -53,8 +57,11 @@ class Views:
         else:
             if session.show:
                 pres["show"] = session.show
-            if session.status:
-                pres["status"] = session.status
+            status = session.status or ""
+            if occupant.hidden and effect.viewer.is_staff:
+                status = f"{status} ({HIDDEN_MARK})" if status else HIDDEN_MARK.capitalize()
+            if status:
+                pres["status"] = status
         x = ET.Element(f"{{{NS_USER}}}x")
         affiliation, role = _affiliation(occupant)
         item = ET.SubElement(x, f"{{{NS_USER}}}item", affiliation=affiliation)
@@ -68,6 +75,13 @@ class Views:
         for code in sorted(effect.codes):
             ET.SubElement(x, f"{{{NS_USER}}}status", code=str(code))
         pres.append(x)
+        if session is not None and occupant.is_staff and effect.viewer.is_staff:
+            # XEP-0317 hats tell staff who is who; visitors get none (LEAKS #22).
+            title = HAT_TITLES[occupant.role] + (" (hidden)" if occupant.hidden else "")
+            hats = ET.SubElement(pres.xml, f"{{{NS_HATS}}}hats")
+            ET.SubElement(
+                hats, f"{{{NS_HATS}}}hat", title=title, uri=f"urn:huddle:hat:{occupant.role}"
+            )
         pres.append(self._occupant_id(occupant))
         return pres
 
@@ -88,6 +102,26 @@ class Views:
         ET.SubElement(msg.xml, f"{{{msg.namespace}}}subject").text = effect.subject
         return msg
 
+    def notice(self, effect: NoticeOut) -> Message:
+        msg = self.xmpp.Message()
+        msg["to"] = effect.to
+        msg["from"] = self.room_jid
+        msg["type"] = "groupchat"
+        ET.SubElement(msg.xml, f"{{{msg.namespace}}}body").text = effect.text
+        return msg
+
+    def private(self, effect: PrivateOut) -> Message:
+        content: Content = effect.payload
+        msg = self.xmpp.Message()
+        msg["to"] = effect.to
+        msg["from"] = f"{self.room_jid}/{effect.sender.nick}"
+        msg["type"] = "chat"
+        if content.id:
+            msg["id"] = content.id
+        write_content(msg.xml, msg.namespace, content, content.body)
+        ET.SubElement(msg.xml, f"{{{NS_USER}}}x")
+        return msg
+
     def _said(self, to: str, said: Said) -> Message:
         content: Content = said.payload
         msg = self.xmpp.Message()
@@ -96,12 +130,10 @@ class Views:
         msg["type"] = "groupchat"
         if content.id:
             msg["id"] = content.id
-        if content.body is not None:
-            ET.SubElement(msg.xml, f"{{{msg.namespace}}}body").text = content.body
-        if content.chat_state:
-            ET.SubElement(msg.xml, f"{{{NS_CHATSTATES}}}{content.chat_state}")
-        if content.origin_id:
-            ET.SubElement(msg.xml, f"{{{NS_SID}}}origin-id", id=content.origin_id)
+        body = content.body
+        if body is not None and said.staff_only:
+            body = WHISPER_MARK + body
+        write_content(msg.xml, msg.namespace, content, body)
         if said.stanza_id:
             ET.SubElement(msg.xml, f"{{{NS_SID}}}stanza-id", id=said.stanza_id, by=self.room_jid)
         msg.append(self._occupant_id(said.sender))
