@@ -17,6 +17,7 @@ from slixmpp.xmlstream.handler import CoroutineCallback
 from slixmpp.xmlstream.matcher import MatchXPath
 
 from component.config import Config
+from component.desk.desk import Desk
 from component.errors import reply_errors
 from component.iq_router import IqRouter
 from component.muc import disco, ping
@@ -24,6 +25,7 @@ from component.muc.messages import MessageHandler
 from component.muc.occupant_id import OccupantIds
 from component.muc.presence import PresenceHandler
 from component.muc.service import MucService
+from storage.chats import ChatStore
 from storage.database import Database, open_database
 from storage.staff import StaffDirectory
 
@@ -111,12 +113,15 @@ class Huddle:
         self.xmpp = HuddleXMPP(config)
         self.db: Database | None = None
         self.muc: MucService | None = None
+        self._sweeper: asyncio.Future[None] | None = None
 
     async def start(self, timeout: float = 30.0) -> None:
         self.db = await open_database(self.config.database)
         ids = OccupantIds(await self.db.secret_key("occupant-id"))
         muc = MucService(self.xmpp, self.config, StaffDirectory(self.db), ids)
+        muc.desk = Desk(muc, ChatStore(self.db))
         self.muc = muc
+        self._sweeper = asyncio.ensure_future(self._sweep_idle_chats())
         router = IqRouter(self.config.service, KNOWN_UNSERVED)
         ping.register(router, muc)
         disco.register(router, muc)
@@ -136,7 +141,21 @@ class Huddle:
                 f"as {self.config.service} within {timeout:.0f} s{why}"
             ) from None
 
+    async def _sweep_idle_chats(self) -> None:
+        assert self.muc is not None
+        period = min(60.0, self.config.idle_timeout / 2)
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await self.muc.desk.sweep_idle()
+            except Exception:
+                log.exception("closing idle chats failed")
+
     async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        if self.muc is not None:
+            self.muc.desk.stop()
         self.xmpp.stopping = True
         self.xmpp.cancel_connection_attempt()
         if self.xmpp.is_connected():

@@ -42,6 +42,11 @@ class Config:
     supervisor_speech: SupervisorSpeech = "reveal"
     log_level: str = "info"
     reconnect_max_delay: float = 30.0
+    default_team: str = "support"
+    offer_timeout: float = 30.0
+    grace_period: float = 120.0
+    idle_timeout: float = 3600.0
+    queue_update_interval: float = 10.0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -95,7 +100,16 @@ _KEYS: dict[str, set[str]] = {
     },
     "domains": {"staff", "visitors"},
     "storage": {"path"},
-    "chat": {"welcome", "max_message_chars", "history_size", "supervisor_speech"},
+    "chat": {
+        "welcome",
+        "max_message_chars",
+        "history_size",
+        "supervisor_speech",
+        "grace_period",
+        "idle_timeout",
+        "queue_update_interval",
+    },
+    "routing": {"default_team", "offer_timeout"},
     "logging": {"level"},
 }
 _SECTIONS = set(_KEYS)
@@ -120,6 +134,7 @@ def parse_config(
     storage = data.get("storage", {})
     chat = data.get("chat", {})
     logging_ = data.get("logging", {})
+    routing = data.get("routing", {})
 
     service = _domain("component.jid", _get(comp, "component", "jid", str, _REQUIRED))
     secret = _get(comp, "component", "secret", str, "")
@@ -158,6 +173,17 @@ def parse_config(
     speech = _get(chat, "chat", "supervisor_speech", str, "reveal")
     if speech not in ("reveal", "whisper"):
         raise ConfigError(f"chat.supervisor_speech: expected 'reveal' or 'whisper', got {speech!r}")
+    team = _get(routing, "routing", "default_team", str, "support")
+    if not re.fullmatch(r"[a-z0-9-]{1,32}", team):
+        raise ConfigError(f"routing.default_team: expected a team name [a-z0-9-], got {team!r}")
+    offer = _get(routing, "routing", "offer_timeout", float, 30.0)
+    _bounded("routing.offer_timeout", offer, 0.1, 3600)
+    grace = _get(chat, "chat", "grace_period", float, 120.0)
+    _bounded("chat.grace_period", grace, 0, 86400)
+    idle = _get(chat, "chat", "idle_timeout", float, 3600.0)
+    _bounded("chat.idle_timeout", idle, 1, 30 * 86400)
+    queue_interval = _get(chat, "chat", "queue_update_interval", float, 10.0)
+    _bounded("chat.queue_update_interval", queue_interval, 0, 3600)
     level = _get(logging_, "logging", "level", str, "info")
     if level not in LOG_LEVELS:
         raise ConfigError(f"logging.level: expected one of {LOG_LEVELS}, got {level!r}")
@@ -176,6 +202,11 @@ def parse_config(
         supervisor_speech=speech,
         log_level=level,
         reconnect_max_delay=reconnect,
+        default_team=team,
+        offer_timeout=offer,
+        grace_period=grace,
+        idle_timeout=idle,
+        queue_update_interval=queue_interval,
     )
 
 

@@ -9,14 +9,41 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-CommandName = Literal["whisper", "say", "reveal", "hide", "help", "unknown"]
+CommandName = Literal[
+    "whisper",
+    "say",
+    "reveal",
+    "hide",
+    "help",
+    "invite",
+    "transfer",
+    "take",
+    "close",
+    "info",
+    "chats",
+    "supervise",
+    "stats",
+    "unknown",
+]
 PREFIX = "!"
-_ALIASES: dict[str, CommandName] = {
+_CHAT: dict[str, CommandName] = {
     "w": "whisper",
     "whisper": "whisper",
     "say": "say",
     "reveal": "reveal",
     "hide": "hide",
+    "invite": "invite",
+    "transfer": "transfer",
+    "take": "take",
+    "close": "close",
+    "info": "info",
+    "help": "help",
+}
+_DESK: dict[str, CommandName] = {
+    "chats": "chats",
+    "supervise": "supervise",
+    "take": "take",
+    "stats": "stats",
     "help": "help",
 }
 HELP = (
@@ -25,7 +52,21 @@ HELP = (
     "!say <text> - speak to the visitor, becoming visible if hidden\n"
     "!reveal - become visible to the visitor without speaking\n"
     "!hide - become hidden; the visitor sees you leave\n"
+    "!invite <jid|name|team> - bring a colleague in; they join hidden\n"
+    "!transfer <jid|name|team> - make another agent the chat's agent\n"
+    "!take - take the chat over (supervisors)\n"
+    "!close [reason] - end the chat for everyone; the transcript is kept\n"
+    "!info - visitor details, times, who is watching\n"
     "!help - this list"
+)
+DESK_HELP = (
+    "Desk commands:\n"
+    "!chats - waiting and active chats\n"
+    "!supervise <chat> - get an invitation to watch a chat, hidden (supervisors)\n"
+    "!take <chat> - take a chat over (supervisors)\n"
+    "!stats - today's chats, waiting now, median first response and waiting times\n"
+    "!help - this list\n"
+    "Set your status to away, xa or dnd to stop receiving new chats."
 )
 
 
@@ -36,7 +77,7 @@ class Command:
     arg: str
 
 
-def parse_command(body: str) -> Command | None:
+def parse_command(body: str, desk: bool = False) -> Command | None:
     """The command in a staff message, or None for an ordinary message.
 
     ``!!text`` escapes the prefix; a lone ``!`` or ``! text`` is ordinary text.
@@ -47,7 +88,8 @@ def parse_command(body: str) -> Command | None:
     if not rest or rest[0].isspace():
         return None
     word, *arg = rest.split(None, 1)
-    return Command(_ALIASES.get(word.lower(), "unknown"), word, arg[0].strip() if arg else "")
+    names = _DESK if desk else _CHAT
+    return Command(names.get(word.lower(), "unknown"), word, arg[0].strip() if arg else "")
 
 
 def unescape(body: str) -> str:

@@ -36,6 +36,7 @@ class PresenceOut:
     new_nick: str | None = None  # status 303
     id: str | None = None  # the join presence's id, on the joining session's self-presence
     status: str | None = None  # the leaver's status text, on unavailable presence
+    destroyed: bool = False  # the room is gone; ``status`` holds the reason
 
 
 @dataclass(frozen=True, slots=True)

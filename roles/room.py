@@ -43,7 +43,6 @@ class RoomState:
         self.nick_of_jid: dict[str, str] = {}
         self.history: deque[Said] = deque(maxlen=history_size)
         self.subject = ""
-        self.assigned: str | None = None  # bare JID of the agent the chat belongs to
 
     # -- lookups ---------------------------------------------------------------
 
@@ -243,6 +242,18 @@ class RoomState:
         out.extend(self.notify_staff(f"{occupant.name} is now hidden from the visitor."))
         return out
 
+    def destroy(self, reason: str = "") -> list[Effect]:
+        """XEP-0045 §10.9: each session is told the room is gone, about itself only."""
+        out: list[Effect] = [
+            PresenceOut(to, viewer, viewer, None, SELF, status=reason, destroyed=True)
+            for to, viewer in self._viewers()
+        ]
+        self.occupants.clear()
+        self.sessions.clear()
+        self.nick_of_session.clear()
+        self.nick_of_jid.clear()
+        return out
+
     def private(self, session_jid: str, nick: str, payload: object) -> list[Effect]:
         """A private message to one nick; to anyone who may not, every nick is absent."""
         sender = self.occupants[self._nick(session_jid)]
@@ -256,8 +267,12 @@ class RoomState:
 
     def tell(self, session_jid: str, text: str) -> list[Effect]:
         """A notice to every session of the person behind ``session_jid``."""
-        nick = self._nick(session_jid)
-        occupant = self.occupants[nick]
+        return self.tell_nick(self._nick(session_jid), text)
+
+    def tell_nick(self, nick: str, text: str) -> list[Effect]:
+        occupant = self.occupants.get(nick)
+        if occupant is None:
+            return []
         return [NoticeOut(to, occupant, text) for to in self.sessions[nick]]
 
     def history_for(self, viewer: Occupant) -> tuple[Said, ...]:

@@ -26,4 +26,31 @@ MIGRATIONS: tuple[str, ...] = (
         max_chats INTEGER NOT NULL CHECK (max_chats BETWEEN 1 AND 100)
     );
     """,
+    # 2: chats (lifecycle and times) and messages left while nobody was available.
+    """
+    CREATE TABLE chats (
+        id TEXT PRIMARY KEY,
+        team TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('waiting', 'active', 'closed')),
+        created REAL NOT NULL,
+        visitor_jid TEXT NOT NULL DEFAULT '',
+        visitor_name TEXT NOT NULL DEFAULT '',
+        first_message TEXT NOT NULL DEFAULT '',
+        assigned TEXT,
+        assigned_at REAL,
+        answered REAL,
+        closed REAL,
+        close_reason TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX chats_created ON chats (created);
+
+    CREATE TABLE left_messages (
+        id INTEGER PRIMARY KEY,
+        chat_id TEXT NOT NULL REFERENCES chats (id),
+        stamp REAL NOT NULL,
+        body TEXT NOT NULL,
+        announced INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX left_messages_unannounced ON left_messages (announced, stamp);
+    """,
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from xml.etree import ElementTree as ET
 
 from slixmpp import Message
 from slixmpp.basexmpp import BaseXMPP
@@ -26,6 +27,8 @@ from roles.effects import (
     Said,
     SubjectOut,
 )
+
+NS_CONFERENCE = "jabber:x:conference"
 
 
 class Door:
@@ -53,6 +56,15 @@ class Door:
                 send(views.notice(effect))
             elif isinstance(effect, PrivateOut):
                 send(views.private(effect))
+
+    def invite(self, to: str, room_jid: str, reason: str) -> None:
+        """A XEP-0249 direct invitation, from the service, with a plain-text fallback."""
+        msg = self.xmpp.Message()
+        msg["to"] = to
+        msg["from"] = self.xmpp.boundjid.bare
+        ET.SubElement(msg.xml, f"{{{msg.namespace}}}body").text = f"{reason} - xmpp:{room_jid}?join"
+        ET.SubElement(msg.xml, f"{{{NS_CONFERENCE}}}x", {"jid": room_jid, "reason": reason})
+        self.xmpp.send(msg)
 
     def _history(self, views: Views, effect: HistoryOut, request: HistoryRequest) -> list[Message]:
         built: dict[str, Message] = {}

@@ -19,16 +19,18 @@ from dataclasses import replace
 from slixmpp import Message
 
 from component.addressing import target_of
+from component.desk.commands import chat_command, desk_command
 from component.muc.commands import run_command
 from component.muc.content import Content, parse_content
 from component.muc.rooms import Room
-from component.muc.service import MucService
-from roles.commands import parse_command, unescape
-from roles.effects import Effect, Said
+from component.muc.service import MucService, Person
+from roles.commands import Command, parse_command, unescape
+from roles.effects import Effect, MessageOut, Said
 from roles.model import Occupant
 from roles.refusal import Refused
 
 log = logging.getLogger(__name__)
+CHAT_MOVES = frozenset({"invite", "transfer", "take", "close", "info"})
 
 
 class MessageHandler:
@@ -36,6 +38,8 @@ class MessageHandler:
         self.muc = muc
 
     async def on_message(self, msg: Message) -> None:
+        # Runs under the room's lock; commands that await (storage, lookups) keep
+        # the room's order because nothing else in the room runs meanwhile.
         if msg["type"] == "error":
             return
         target = target_of(msg["to"], self.muc.config.service)
@@ -60,7 +64,7 @@ class MessageHandler:
                     "bad-request", "Messages to the room are of type groupchat.", "modify"
                 )
             else:
-                self._groupchat(room, session_jid, sender, msg, content)
+                await self._groupchat(room, session_jid, sender, msg, content)
 
     def _check_size(self, content: Content) -> None:
         limit = self.muc.config.max_message_chars
@@ -69,7 +73,7 @@ class MessageHandler:
                 "policy-violation", f"Messages are limited to {limit} characters.", "modify"
             )
 
-    def _groupchat(
+    async def _groupchat(
         self, room: Room, session_jid: str, sender: Occupant, msg: Message, content: Content
     ) -> None:
         state = room.state
@@ -79,17 +83,45 @@ class MessageHandler:
                 raise Refused("forbidden", "Only staff may change the subject.", "auth")
             self.muc.door.deliver(room.views, state.set_subject(subject.text or ""))
             return
+        desk = room.chat is None
         if sender.is_staff and content.body is not None and content.replaces is None:
-            command = parse_command(content.body)
+            command = parse_command(content.body, desk=desk)
             if command is not None:
-                effects = run_command(room, session_jid, sender, command, content, self._said)
-                self.muc.door.deliver(room.views, effects)
+                await self._command(room, session_jid, sender, command, content)
                 return
             content = replace(content, body=unescape(content.body))
         if content.empty:
             return
         effects = self._speak(room, session_jid, sender, content)
         self.muc.door.deliver(room.views, effects)
+        if room.chat is not None:
+            said = next((e.said for e in effects if isinstance(e, MessageOut)), None)
+            person = None if sender.role == "visitor" else self.muc.desk.members.get(sender.jid)
+            if sender.is_staff and person is None:
+                person = Person(sender.jid, sender.role, sender.name)
+            visible = said is not None and not said.staff_only and not said.sender.hidden
+            self.muc.desk.message(room, room.chat, person, visible, content.body)
+
+    async def _command(
+        self, room: Room, session_jid: str, sender: Occupant, command: Command, content: Content
+    ) -> None:
+        door = self.muc.door
+        if room.chat is None:
+            # On the desk the command is shown to staff like any message, then answered.
+            door.deliver(
+                room.views, room.state.say(session_jid, self._said(sender, False, content))
+            )
+            door.deliver(
+                room.views, await desk_command(self.muc.desk, session_jid, sender, command)
+            )
+        elif command.name in CHAT_MOVES:
+            door.deliver(room.views, room.state.say(session_jid, self._said(sender, True, content)))
+            effects = await chat_command(self.muc.desk, room, session_jid, sender, command)
+            door.deliver(room.views, effects)
+        else:
+            door.deliver(
+                room.views, run_command(room, session_jid, sender, command, content, self._said)
+            )
 
     def _speak(
         self, room: Room, session_jid: str, sender: Occupant, content: Content

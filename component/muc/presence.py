@@ -2,19 +2,23 @@
 
 Who may enter: a visitor-domain JID may create a chat room and be its visitor,
 or return to it while the visitor seat is empty; staff from the directory may
-enter existing chats; anyone else is refused as a non-member, alike for rooms
-that exist and rooms that do not.
+enter existing chats (agents those waiting, offered, assigned or they were
+invited to; supervisors and admins any) and the desk; anyone else is refused as
+a non-member, alike for rooms that exist and rooms that do not.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 
 from slixmpp import Presence
 
 from component.addressing import ROOM_PREFIX, check_room_name, target_of
+from component.desk.desk import DESK
 from component.muc.history import NS_MUC, parse_history_request
-from component.muc.service import MucService
+from component.muc.rooms import Room
+from component.muc.service import MucService, Person
 from roles.assignment import joins_hidden
 from roles.model import Session
 from roles.refusal import Refused
@@ -52,10 +56,7 @@ class PresenceHandler:
             if ptype in ("unavailable", "error"):
                 # An error bounced by an occupant's server means the session is gone.
                 if room is not None and joined:
-                    effects = room.state.leave(session_jid, pres["status"] or None)
-                    self.muc.door.deliver(room.views, effects)
-                    log.info("%s left %s", session_jid, room.state.jid)
-                    self.muc.drop_if_empty(room)
+                    await self._leave(room, session_jid, pres["status"] or None)
                 return
             if room is not None and joined:
                 nick = room.state.nick_of_session[session_jid]
@@ -64,23 +65,47 @@ class PresenceHandler:
                 else:
                     effects = room.state.change_nick(session_jid, target.nick)
                 self.muc.door.deliver(room.views, effects)
+                if room.local == DESK:
+                    await self.muc.desk.desk_changed(None)
                 return
             await self._join(pres, target.room, target.nick)
+
+    async def _leave(self, room: Room, session_jid: str, status: str | None) -> None:
+        occupant = room.state.occupant_of(session_jid)
+        assert occupant is not None
+        self.muc.door.deliver(room.views, room.state.leave(session_jid, status))
+        log.info("%s left %s", session_jid, room.state.jid)
+        gone = room.state.person(occupant.jid) is None
+        if room.local == DESK:
+            if gone:
+                self.muc.desk.forget(occupant.jid)
+            await self.muc.desk.desk_changed(None)
+        elif gone and occupant.role == "visitor":
+            self.muc.desk.visitor_left(room)
 
     async def _join(self, pres: Presence, local: str, nick: str) -> None:
         person = await self.muc.person(pres["from"])
         if person is None:
             raise Refused("registration-required", "This chat is for visitors and staff.", "auth")
+        if local == DESK:
+            await self._join_desk(pres, person, nick)
+            return
         room = self.muc.rooms.get(local)
-        created = room is None
+        check_room_name(local)
+        created = False
         if room is None:
             if not local.startswith(ROOM_PREFIX) or person.role != "visitor":
-                check_room_name(local)
                 raise Refused("item-not-found", "There is no such chat.")
-            check_room_name(local)
+            if await self.muc.desk.store.get(local) is not None:
+                raise Refused("item-not-found", "This chat has ended.")
             room = self.muc.create_room(local)
+            created = True
+        chat = room.chat
         state = room.state
-        hidden = joins_hidden(state, person.jid, person.role)
+        if person.role != "visitor" and chat is not None and state.person(person.jid) is None:
+            chat.may_enter(person.jid, person.role)
+        was_assigned = chat.assigned if chat is not None else None
+        hidden = joins_hidden(state, chat, person.jid, person.role, time.time())
         try:
             effects = state.join(
                 _session(pres),
@@ -92,17 +117,37 @@ class PresenceHandler:
                 join_id=pres["id"] or None,
             )
         except Refused:
-            self.muc.drop_if_empty(room)
+            if created:
+                self.muc.drop(room)
             raise
-        if created and self.muc.config.welcome:
-            effects.extend(state.tell(str(pres["from"]), self.muc.config.welcome))
+        session_jid = str(pres["from"])
         history = parse_history_request(pres.xml.find(f"{{{NS_MUC}}}x"))
+        if created and self.muc.config.welcome:
+            effects.extend(state.tell(session_jid, self.muc.config.welcome))
         self.muc.door.deliver(room.views, effects, history)
         log.info(
             "%s joined %s as %r (%s%s)",
-            pres["from"],
+            session_jid,
             state.jid,
-            state.nick_of_session[str(pres["from"])],
+            state.nick_of_session[session_jid],
             person.role,
             ", hidden" if hidden else "",
         )
+        desk = self.muc.desk
+        if created:
+            desk.chat_created(room, person.jid, state.nick_of_session[session_jid])
+        elif person.role == "visitor":
+            desk.visitor_returned(room)
+        elif chat is not None:
+            desk.staff_entered(room, chat, person, was_assigned)
+
+    async def _join_desk(self, pres: Presence, person: Person, nick: str) -> None:
+        if person.role == "visitor":
+            raise Refused("registration-required", "The desk is for staff.", "auth")
+        room = self.muc.desk.room
+        effects = room.state.join(
+            _session(pres), person.jid, person.role, person.name, nick, join_id=pres["id"] or None
+        )
+        history = parse_history_request(pres.xml.find(f"{{{NS_MUC}}}x"))
+        self.muc.door.deliver(room.views, effects, history)
+        await self.muc.desk.desk_changed(person)

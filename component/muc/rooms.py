@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from component.muc.views import Views
+from roles.chat import Chat
 from roles.room import RoomState
 
 
@@ -21,6 +22,7 @@ class Room:
     local: str
     state: RoomState
     views: Views
+    chat: Chat | None = None  # None for the desk
     created: float = field(default_factory=time.time)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from slixmpp import JID
 from slixmpp.basexmpp import BaseXMPP
@@ -21,6 +22,9 @@ from roles.model import Role
 from roles.room import RoomState
 from storage.staff import StaffDirectory
 
+if TYPE_CHECKING:
+    from component.desk.desk import Desk
+
 log = logging.getLogger(__name__)
 
 
@@ -29,6 +33,8 @@ class Person:
     jid: str  # bare
     role: Role
     name: str
+    team: str = ""
+    max_chats: int = 0
 
 
 class MucService:
@@ -41,6 +47,7 @@ class MucService:
         self.ids = ids
         self.rooms = Rooms()
         self.door = Door(xmpp)
+        self.desk: Desk  # set once the database is open, before any stanza is handled
 
     def room_jid(self, local: str) -> str:
         return f"{local}@{self.config.service}"
@@ -51,7 +58,7 @@ class MucService:
         if jid.domain in self.config.staff_domains:
             member = await self.staff.get(jid.bare)
             if member is not None:
-                return Person(jid.bare, member.role, member.name)
+                return Person(jid.bare, member.role, member.name, member.team, member.max_chats)
             return None
         if jid.domain in self.config.visitor_domains:
             return Person(jid.bare, "visitor", jid.local)
@@ -66,8 +73,7 @@ class MucService:
         log.info("created room %s", jid)
         return room
 
-    def drop_if_empty(self, room: Room) -> None:
-        if room.state.is_empty():
-            self.rooms.discard(room.local)
-            self.ids.forget_room(room.state.jid)
-            log.info("room %s is empty and closed", room.state.jid)
+    def drop(self, room: Room) -> None:
+        self.rooms.discard(room.local)
+        self.ids.forget_room(room.state.jid)
+        log.info("room %s is gone", room.state.jid)

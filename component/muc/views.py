@@ -72,6 +72,10 @@ class Views:
             item.set("jid", session.jid)
         if effect.new_nick:
             item.set("nick", effect.new_nick)
+        if effect.destroyed:
+            destroy = ET.SubElement(x, f"{{{NS_USER}}}destroy")
+            if effect.status:
+                ET.SubElement(destroy, f"{{{NS_USER}}}reason").text = effect.status
         for code in sorted(effect.codes):
             ET.SubElement(x, f"{{{NS_USER}}}status", code=str(code))
         pres.append(x)

@@ -194,8 +194,8 @@ async def test_rows15_23_history_on_join_has_no_whispers_nor_hidden_staff(chat, 
     assert bodies == ["public answer"]
     assert "only for staff" not in chat.visitor.raw and "agent note" not in chat.visitor.raw
     # Staff joining later get the whole story.
-    josh = await connect("josh")
-    staff_got = await josh.join(room, "Josh")
+    admin = await connect("admin")
+    staff_got = await admin.join(room, "Admin")
     staff_bodies = [s.find(q("body")).text for s in staff_got if s.find(q("body")) is not None]
     assert staff_bodies == ["[whisper] only for staff", "[whisper] agent note", "public answer"]
 

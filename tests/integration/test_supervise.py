@@ -270,6 +270,10 @@ async def test_the_first_agent_is_visible_and_a_second_agent_joins_hidden(connec
     await jennie.join(room, "Jennie")
     await visitor.expect(presence_from(f"{room}/Jennie"))
     josh = await connect("josh")
+    refused = await josh.join(room, "Josh")  # another agent needs an invitation
+    assert error_condition(refused[-1]) == "auth/forbidden"
+    say(jennie, room, "!invite Josh")
+    await jennie.expect(notice(room, "Jennie invited Josh"))
     await josh.join(room, "Josh")
     await jennie.expect(notice(room, "Josh is supervising this chat"))
     say(jennie, room, "sync")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import weakref
+
 import pytest
 
 from roles.assignment import joins_hidden
+from roles.chat import Chat
 from roles.effects import HistoryOut, MessageOut, PresenceOut, Said, SubjectOut
 from roles.model import Session
 from roles.refusal import Refused
@@ -18,8 +21,12 @@ SUPERVISOR = "john@staff.test/desk"
 
 def enter(room: RoomState, full: str, role: str, name: str, nick: str = "nick"):
     bare = full.split("/")[0]
-    hidden = joins_hidden(room, bare, role)  # type: ignore[arg-type]
+    chat = _chats.setdefault(room, Chat("chat-0123456789abcdef", "support", 0.0))
+    hidden = joins_hidden(room, chat, bare, role, 0.0)  # type: ignore[arg-type]
     return room.join(Session(full), bare, role, name, nick, hidden=hidden, join_id="j1")  # type: ignore[arg-type]
+
+
+_chats: weakref.WeakKeyDictionary[RoomState, Chat] = weakref.WeakKeyDictionary()
 
 
 def to(effects, jid):

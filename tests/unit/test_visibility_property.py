@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from roles.assignment import joins_hidden
+from roles.chat import Chat
 from roles.effects import Effect, HistoryOut, MessageOut, NoticeOut, PresenceOut, PrivateOut, Said
 from roles.model import Role, Session
 from roles.refusal import Refused
@@ -72,12 +73,12 @@ def check_views(room: RoomState, views: Views) -> None:
             assert seen == everyone, f"{nick} sees {seen}, should see {everyone}"
 
 
-def apply(room: RoomState, op: str, session: str, arg: int) -> list[Effect]:
+def apply(room: RoomState, chat: Chat, op: str, session: str, arg: int) -> list[Effect]:
     bare = session.split("/")[0]
     role, name = PEOPLE[bare]
     occupant = room.occupant_of(session)
     if op == "join":
-        hidden = joins_hidden(room, bare, role)
+        hidden = joins_hidden(room, chat, bare, role, 0.0)
         return room.join(Session(session), bare, role, name, name, hidden=hidden)
     if occupant is None:
         return []
@@ -108,10 +109,11 @@ def apply(room: RoomState, op: str, session: str, arg: int) -> list[Effect]:
 )
 def test_visitor_never_sees_hidden_people_or_whispers_and_staff_see_everyone(ops):
     room = RoomState("chat-0123456789abcdef@support.test")
+    chat = Chat("chat-0123456789abcdef", "support", 0.0)
     views = Views()
     for op, session, arg in ops:
         try:
-            effects = apply(room, op, session, arg)
+            effects = apply(room, chat, op, session, arg)
         except Refused:
             continue
         views.apply(room, effects)

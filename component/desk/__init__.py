@@ -1,0 +1,1 @@
+"""The staff desk: routing, queue, chat commands, ad-hoc commands."""

@@ -1,0 +1,346 @@
+"""The staff desk: new chats are announced and offered, waiting visitors are
+told their place in line, and chats end.
+
+The desk room ``desk@<service>`` is a staff-only room; a staff member's
+presence there, with its show value, is their availability for routing.
+XEP-0249 direct invitations carry offers, invitations and transfers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from component.muc.rooms import Room
+from component.muc.service import MucService, Person
+from roles.chat import Chat
+from roles.effects import Effect
+from roles.nicks import VISITOR_SUFFIX
+from roles.routing import AgentState, anyone_available, pick_agent, place_in_line
+from storage.chats import ChatRow, ChatStore
+
+log = logging.getLogger(__name__)
+DESK = "desk"
+
+
+def short(chat_id: str) -> str:
+    return chat_id.removeprefix("chat-")[:8]
+
+
+def minutes(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def chat_row(chat: Chat) -> ChatRow:
+    return ChatRow(
+        chat.id,
+        chat.team,
+        chat.status,
+        chat.created,
+        chat.visitor_jid,
+        chat.visitor_name,
+        chat.first_message,
+        chat.assigned,
+        chat.assigned_at,
+        chat.answered,
+        chat.closed,
+        chat.close_reason,
+    )
+
+
+class Desk:
+    def __init__(self, muc: MucService, store: ChatStore) -> None:
+        self.muc = muc
+        self.store = store
+        self.config = muc.config
+        self.room = muc.create_room(DESK)
+        self.members: dict[str, Person] = {}  # staff on the desk, by bare JID
+        self.idle_since: dict[str, float] = {}
+        self._offers: dict[str, asyncio.TimerHandle] = {}
+        self._grace: dict[str, asyncio.TimerHandle] = {}
+        self._queue_flush: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- helpers ---------------------------------------------------------------
+
+    def spawn(self, coro: object) -> None:
+        task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def chats(self) -> list[tuple[Room, Chat]]:
+        return [
+            (room, room.chat) for room in self.muc.rooms.rooms.values() if room.chat is not None
+        ]
+
+    def waiting(self) -> list[Chat]:
+        return sorted(
+            (c for _, c in self.chats() if c.status == "waiting"), key=lambda c: c.created
+        )
+
+    def find_chat(self, text: str) -> Room | None:
+        """A chat by its room JID, local part, id or an unambiguous id prefix."""
+        key = text.strip().split("@", 1)[0].removeprefix("xmpp:").removeprefix("chat-")
+        if len(key) < 4:
+            return None
+        found = [
+            room for room, chat in self.chats() if chat.id.removeprefix("chat-").startswith(key)
+        ]
+        return found[0] if len(found) == 1 else None
+
+    def announce(self, text: str) -> None:
+        self.muc.door.deliver(self.room.views, self.room.state.notify_staff(text))
+
+    def tell_visitor(self, room: Room, text: str) -> None:
+        visitor = room.state.visitor()
+        if visitor is not None:
+            self.muc.door.deliver(room.views, room.state.tell_nick(visitor.nick, text))
+
+    def save(self, chat: Chat) -> None:
+        self.spawn(self.store.save(chat_row(chat)))
+
+    def active_chats(self, jid: str) -> int:
+        return sum(1 for _, c in self.chats() if c.status == "active" and c.assigned == jid)
+
+    def agents(self) -> list[AgentState]:
+        state = self.room.state
+        out = []
+        for occupant in state.occupants.values():
+            person = self.members.get(occupant.jid)
+            if person is None or person.role != "agent":
+                continue
+            show = state.primary(occupant.nick).show
+            out.append(
+                AgentState(
+                    occupant.jid,
+                    person.team,
+                    show,
+                    self.active_chats(occupant.jid),
+                    person.max_chats,
+                    self.idle_since.get(occupant.jid, 0.0),
+                )
+            )
+        return out
+
+    def invite(self, jid: str, room: Room, reason: str) -> None:
+        self.muc.door.invite(jid, room.state.jid, reason)
+
+    def join_link(self, chat: Chat) -> str:
+        return f"xmpp:{self.muc.room_jid(chat.id)}?join"
+
+    def describe(self, chat: Chat, now: float) -> str:
+        who = chat.visitor_name or "a visitor"
+        line = f"{who} (team {chat.team}), waiting {minutes(now - chat.created)}"
+        if chat.first_message:
+            line += f': "{chat.first_message[:200]}"'
+        return f"{line} {self.join_link(chat)}"
+
+    # -- chat lifecycle -----------------------------------------------------------
+
+    def chat_created(self, room: Room, visitor_jid: str, nick: str) -> Chat:
+        now = time.time()
+        name = nick.removesuffix(VISITOR_SUFFIX)
+        chat = Chat(room.local, self.config.default_team, now, visitor_jid, name, last_activity=now)
+        room.chat = chat
+        self.save(chat)
+        self.announce(f"New chat [{short(chat.id)}] from {self.describe(chat, now)}")
+        if not anyone_available(self.agents()):
+            self.tell_visitor(
+                room,
+                "Nobody is available right now. Leave your message here and we will get "
+                "back to you as soon as we can.",
+            )
+        self.spawn(self.route(room))
+        self.update_queue()
+        return chat
+
+    def staff_entered(
+        self, room: Room, chat: Chat, person: Person, was_assigned: str | None
+    ) -> None:
+        if chat.assigned == person.jid and was_assigned != person.jid:
+            self._cancel_offer(chat.id)
+            self.announce(f"{person.name} took [{short(chat.id)}]")
+            self.save(chat)
+            self.update_queue()
+
+    def visitor_left(self, room: Room) -> None:
+        chat = room.chat
+        if chat is None or chat.id in self._grace:
+            return
+        loop = asyncio.get_running_loop()
+        self._grace[chat.id] = loop.call_later(
+            self.config.grace_period, lambda: self.spawn(self._grace_over(room))
+        )
+
+    def visitor_returned(self, room: Room) -> None:
+        if room.chat is not None and (timer := self._grace.pop(room.chat.id, None)):
+            timer.cancel()
+
+    async def _grace_over(self, room: Room) -> None:
+        async with self.muc.rooms.locked(room.local):
+            self._grace.pop(room.local, None)
+            if (
+                room.chat is not None
+                and room.chat.status != "closed"
+                and room.state.visitor() is None
+            ):
+                self.close(room, "The visitor left.", by="")
+
+    def message(
+        self, room: Room, chat: Chat, sender: Person | None, visible: bool, body: str | None
+    ) -> None:
+        """A message was said in ``room``; ``sender`` None for the visitor."""
+        now = time.time()
+        chat.last_activity = now
+        if body is None:
+            return
+        if sender is None:
+            if not chat.first_message:
+                chat.first_message = body[:500]
+                self.save(chat)
+                if chat.status == "waiting":
+                    self.announce(f"[{short(chat.id)}] {chat.visitor_name}: {body[:200]}")
+            if chat.status == "waiting" and not anyone_available(self.agents()):
+                self.spawn(self.store.leave_message(chat.id, now, body))
+        elif visible and chat.answered is None:
+            chat.answered = now
+            self.save(chat)
+
+    def close(self, room: Room, reason: str, by: str) -> None:
+        """End the chat: the visitor is told, the room is destroyed for everyone."""
+        chat = room.chat
+        assert chat is not None
+        now = time.time()
+        chat.close(now, reason)
+        self._cancel_offer(chat.id)
+        if timer := self._grace.pop(chat.id, None):
+            timer.cancel()
+        if chat.assigned:
+            self.idle_since[chat.assigned] = now
+        self.tell_visitor(room, "This chat has ended. Thank you for contacting us!")
+        effects: list[Effect] = room.state.destroy(reason)
+        self.muc.door.deliver(room.views, effects)
+        self.muc.drop(room)
+        self.save(chat)
+        who = f" by {by}" if by else ""
+        why = f": {reason}" if reason else ""
+        self.announce(f"[{short(chat.id)}] closed{who}{why}")
+        log.info("chat %s closed%s%s", chat.id, who, why)
+        self.update_queue()
+        self.spawn(self.route_all())
+
+    async def sweep_idle(self) -> None:
+        now = time.time()
+        for room, chat in self.chats():
+            if chat.status != "closed" and now - chat.last_activity > self.config.idle_timeout:
+                async with self.muc.rooms.locked(room.local):
+                    if room.chat is not None and room.chat.status != "closed":
+                        self.close(room, "Closed after a long silence.", by="")
+
+    # -- routing -----------------------------------------------------------------
+
+    async def route_all(self) -> None:
+        for chat in self.waiting():
+            room = self.muc.rooms.get(chat.id)
+            if room is not None and chat.offered_to is None:
+                await self.route(room)
+
+    async def route(self, room: Room) -> None:
+        chat = room.chat
+        if chat is None or chat.status != "waiting" or chat.offered_to is not None:
+            return
+        agent = pick_agent(self.agents(), chat.team, chat.passed)
+        if agent is None:
+            if chat.passed:
+                # Everyone passed: announce again and start another round later.
+                chat.passed.clear()
+                self.announce(
+                    f"Still waiting [{short(chat.id)}]: {self.describe(chat, time.time())}"
+                )
+                self._start_offer_timer(chat, "")
+            return
+        chat.offered_to = agent.jid
+        log.info("offering %s to %s", chat.id, agent.jid)
+        self.invite(agent.jid, room, f"New chat from {chat.visitor_name or 'a visitor'}")
+        self._start_offer_timer(chat, agent.jid)
+
+    def _start_offer_timer(self, chat: Chat, jid: str) -> None:
+        self._cancel_offer(chat.id)
+        loop = asyncio.get_running_loop()
+        self._offers[chat.id] = loop.call_later(
+            self.config.offer_timeout, lambda: self.spawn(self._offer_expired(chat, jid))
+        )
+
+    def _cancel_offer(self, chat_id: str) -> None:
+        if timer := self._offers.pop(chat_id, None):
+            timer.cancel()
+
+    async def _offer_expired(self, chat: Chat, jid: str) -> None:
+        self._offers.pop(chat.id, None)
+        room = self.muc.rooms.get(chat.id)
+        if room is None or chat.status != "waiting" or chat.offered_to != (jid or None):
+            return
+        if jid:
+            chat.passed.add(jid)
+            log.info("offer of %s to %s timed out", chat.id, jid)
+        chat.offered_to = None
+        await self.route(room)
+
+    # -- queue -------------------------------------------------------------------
+
+    def update_queue(self) -> None:
+        """Tell waiting visitors their place in line when it changed, rate-limited."""
+        now = time.time()
+        waiting = [c.id for c in self.waiting()]
+        next_due: float | None = None
+        for chat in self.waiting():
+            place = place_in_line(waiting, chat.id)
+            if place is None or place == chat.told_place:
+                continue
+            due = chat.told_at + self.config.queue_update_interval
+            if now < due:
+                next_due = due if next_due is None else min(next_due, due)
+                continue
+            room = self.muc.rooms.get(chat.id)
+            if room is None:
+                continue
+            chat.told_place, chat.told_at = place, now
+            text = "You are next in line." if place == 1 else f"You are number {place} in line."
+            self.tell_visitor(room, text)
+        if next_due is not None and self._queue_flush is None:
+            loop = asyncio.get_running_loop()
+            self._queue_flush = loop.call_later(next_due - now, self._flush_queue)
+
+    def _flush_queue(self) -> None:
+        self._queue_flush = None
+        self.update_queue()
+
+    # -- desk presence -------------------------------------------------------------
+
+    async def desk_changed(self, person: Person | None) -> None:
+        """Someone's availability changed: route waiting chats, report left messages."""
+        if person is not None:
+            self.members[person.jid] = person
+            self.idle_since.setdefault(person.jid, time.time())
+        await self.route_all()
+        state = self.room.state
+        if not any(state.primary(nick).show in (None, "chat") for nick in state.occupants):
+            return
+        left = await self.store.unannounced()
+        if left:
+            for msg in left:
+                self.announce(f"Message left in [{short(msg.chat_id)}]: {msg.body[:500]}")
+            await self.store.mark_announced([m.id for m in left])
+
+    def forget(self, jid: str) -> None:
+        self.members.pop(jid, None)
+
+    def stop(self) -> None:
+        for timer in [*self._offers.values(), *self._grace.values()]:
+            timer.cancel()
+        if self._queue_flush is not None:
+            self._queue_flush.cancel()
+        for task in self._tasks:
+            task.cancel()

@@ -1,0 +1,83 @@
+"""Chats and the messages visitors left while nobody was available."""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import astuple, dataclass, fields
+
+from storage.database import Database
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRow:
+    id: str
+    team: str
+    status: str
+    created: float
+    visitor_jid: str = ""
+    visitor_name: str = ""
+    first_message: str = ""
+    assigned: str | None = None
+    assigned_at: float | None = None
+    answered: float | None = None
+    closed: float | None = None
+    close_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LeftMessage:
+    id: int
+    chat_id: str
+    stamp: float
+    body: str
+
+
+_COLUMNS = ", ".join(f.name for f in fields(ChatRow))
+_PLACEHOLDERS = ", ".join("?" for _ in fields(ChatRow))
+_UPDATES = ", ".join(f"{f.name} = excluded.{f.name}" for f in fields(ChatRow) if f.name != "id")
+
+
+class ChatStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def save(self, row: ChatRow) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                f"INSERT INTO chats ({_COLUMNS}) VALUES ({_PLACEHOLDERS}) "
+                f"ON CONFLICT (id) DO UPDATE SET {_UPDATES}",
+                astuple(row),
+            )
+
+    async def get(self, chat_id: str) -> ChatRow | None:
+        async with self.db.conn.execute(
+            f"SELECT {_COLUMNS} FROM chats WHERE id = ?", (chat_id,)
+        ) as cur:
+            found = await cur.fetchone()
+        return ChatRow(*found) if found is not None else None
+
+    async def created_since(self, since: float) -> builtins.list[ChatRow]:
+        async with self.db.conn.execute(
+            f"SELECT {_COLUMNS} FROM chats WHERE created >= ? ORDER BY created", (since,)
+        ) as cur:
+            return [ChatRow(*row) async for row in cur]
+
+    async def leave_message(self, chat_id: str, stamp: float, body: str) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO left_messages (chat_id, stamp, body) VALUES (?, ?, ?)",
+                (chat_id, stamp, body),
+            )
+
+    async def unannounced(self) -> builtins.list[LeftMessage]:
+        async with self.db.conn.execute(
+            "SELECT id, chat_id, stamp, body FROM left_messages WHERE announced = 0 "
+            "ORDER BY stamp, id"
+        ) as cur:
+            return [LeftMessage(*row) async for row in cur]
+
+    async def mark_announced(self, ids: builtins.list[int]) -> None:
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE left_messages SET announced = 1 WHERE id = ?", [(i,) for i in ids]
+            )
