@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 
+from component.config import Config
 from component.muc.rooms import Room
 from component.muc.service import MucService, Person
 from roles.chat import Chat
@@ -54,7 +55,6 @@ class Desk:
     def __init__(self, muc: MucService, store: ChatStore) -> None:
         self.muc = muc
         self.store = store
-        self.config = muc.config
         self.room = muc.create_room(DESK)
         self.members: dict[str, Person] = {}  # staff on the desk, by bare JID
         self.idle_since: dict[str, float] = {}
@@ -62,6 +62,10 @@ class Desk:
         self._grace: dict[str, asyncio.TimerHandle] = {}
         self._queue_flush: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def config(self) -> Config:
+        return self.muc.config
 
     # -- helpers ---------------------------------------------------------------
 
