@@ -129,7 +129,12 @@ class Desk:
         return out
 
     def invite(self, jid: str, room: Room, reason: str) -> None:
-        self.muc.door.invite(jid, room.state.jid, reason)
+        """Invite to the person's desk sessions, where they work; if they are not on
+        the desk, to their bare JID, for their server to deliver."""
+        desk = self.room.state
+        nick = desk.nick_of_jid.get(jid)
+        for to in desk.sessions[nick] if nick is not None else [jid]:
+            self.muc.door.invite(to, room.state.jid, reason)
 
     def join_link(self, chat: Chat) -> str:
         return f"xmpp:{self.muc.room_jid(chat.id)}?join"
