@@ -94,13 +94,12 @@ def _info(desk: Desk, room: Room) -> str:
     state = room.state
     visitor = state.visitor()
     watchers = [o.name for o in state.occupants.values() if o.is_staff and o.hidden]
-    agent = desk.members.get(chat.assigned or "")
     lines = [
         f"Chat {chat.id} (team {chat.team}), {chat.status}",
         f"Visitor: {chat.visitor_name or '-'} <{chat.visitor_jid}>"
         + ("" if visitor is not None else " (away)"),
         f"Waiting time: {minutes(chat.waiting_for(now))}; chat time: {minutes(now - chat.created)}",
-        f"Agent: {agent.name if agent else chat.assigned or 'none yet'}",
+        f"Agent: {desk.name_of(chat.assigned, room) if chat.assigned else 'none yet'}",
         f"Watching, hidden: {', '.join(watchers) if watchers else 'nobody'}",
     ]
     if chat.first_message:
@@ -143,9 +142,8 @@ def chats_text(desk: Desk) -> str:
         return "No chats right now."
     lines = []
     for room, chat in rows:
-        agent = desk.members.get(chat.assigned or "")
         watchers = sum(1 for o in room.state.occupants.values() if o.is_staff and o.hidden)
-        agent_name = agent.name if agent else chat.assigned or "-"
+        agent_name = desk.name_of(chat.assigned, room)
         lines.append(
             f"[{short(chat.id)}] {chat.status} · team {chat.team} · "
             f"{chat.visitor_name or 'visitor'} · agent {agent_name}"

@@ -128,6 +128,13 @@ class Desk:
             )
         return out
 
+    def name_of(self, jid: str | None, room: Room) -> str:
+        """A staff member's display name, from the room or the desk, else the JID."""
+        if jid is None:
+            return "-"
+        person = room.state.person(jid) or self.room.state.person(jid)
+        return person.name if person is not None else jid
+
     def invite(self, jid: str, room: Room, reason: str) -> None:
         """Invite to the person's desk sessions, where they work; if they are not on
         the desk, to their bare JID, for their server to deliver."""
