@@ -220,8 +220,15 @@ class Desk:
                     self.announce(f"[{short(chat.id)}] {chat.visitor_name}: {body[:200]}")
             if chat.status == "waiting" and not anyone_available(self.agents()):
                 self.spawn(self.store.leave_message(chat.id, now, body))
-        elif visible and chat.answered is None:
-            chat.answered = now
+        elif visible:
+            if chat.status == "waiting":
+                # Whoever answers a waiting chat has taken it.
+                chat.assign(sender.jid, now)
+                self._cancel_offer(chat.id)
+                self.announce(f"{sender.name} took [{short(chat.id)}]")
+                self.update_queue()
+            if chat.answered is None:
+                chat.answered = now
             self.save(chat)
 
     def close(self, room: Room, reason: str, by: str) -> None:
