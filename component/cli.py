@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -32,13 +33,25 @@ async def _run(config: Config) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    starting = asyncio.ensure_future(huddle.start())
+    stopping = asyncio.ensure_future(stop.wait())
+    # A signal while still connecting (Prosody away) must not wait out the start timeout.
+    await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+        logging.getLogger("huddle").info("stopping before the first connection")
+        await huddle.stop()
+        return 0
     try:
-        await huddle.start()
+        starting.result()
     except ConnectionError as exc:
+        stopping.cancel()
         logging.getLogger("huddle").error("%s", exc)
         return 1
     logging.getLogger("huddle").info("serving %s; stop with Ctrl-C", config.service)
-    await stop.wait()
+    await stopping
     logging.getLogger("huddle").info("stopping")
     await huddle.stop()
     return 0

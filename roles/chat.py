@@ -23,6 +23,9 @@ class Chat:
     created: float
     visitor_jid: str = ""
     visitor_name: str = ""
+    visitor_email: str = ""
+    visitor_page: str = ""
+    visitor_agent: str = ""  # the browser's user agent
     first_message: str = ""
     status: Status = "waiting"
     assigned: str | None = None

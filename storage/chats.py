@@ -16,6 +16,9 @@ class ChatRow:
     created: float
     visitor_jid: str = ""
     visitor_name: str = ""
+    visitor_email: str = ""
+    visitor_page: str = ""
+    visitor_agent: str = ""
     first_message: str = ""
     assigned: str | None = None
     assigned_at: float | None = None

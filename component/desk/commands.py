@@ -98,6 +98,8 @@ def _info(desk: Desk, room: Room) -> str:
         f"Chat {chat.id} (team {chat.team}), {chat.status}",
         f"Visitor: {chat.visitor_name or '-'} <{chat.visitor_jid}>"
         + ("" if visitor is not None else " (away)"),
+        f"Email: {chat.visitor_email or '-'}; page: {chat.visitor_page or '-'}",
+        f"Browser: {chat.visitor_agent or '-'}",
         f"Waiting time: {minutes(chat.waiting_for(now))}; chat time: {minutes(now - chat.created)}",
         f"Agent: {desk.name_of(chat.assigned, room) if chat.assigned else 'none yet'}",
         f"Watching, hidden: {', '.join(watchers) if watchers else 'nobody'}",

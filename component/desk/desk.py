@@ -15,6 +15,7 @@ import time
 from component.config import Config
 from component.muc.rooms import Room
 from component.muc.service import MucService, Person
+from component.muc.visitor_details import VisitorDetails
 from roles.chat import Chat
 from roles.effects import Effect
 from roles.nicks import VISITOR_SUFFIX
@@ -42,6 +43,9 @@ def chat_row(chat: Chat) -> ChatRow:
         chat.created,
         chat.visitor_jid,
         chat.visitor_name,
+        chat.visitor_email,
+        chat.visitor_page,
+        chat.visitor_agent,
         chat.first_message,
         chat.assigned,
         chat.assigned_at,
@@ -148,18 +152,26 @@ class Desk:
 
     def describe(self, chat: Chat, now: float) -> str:
         who = chat.visitor_name or "a visitor"
+        if chat.visitor_email:
+            who += f" <{chat.visitor_email}>"
         line = f"{who} (team {chat.team}), waiting {minutes(now - chat.created)}"
+        if chat.visitor_page:
+            line += f", on {chat.visitor_page[:200]}"
         if chat.first_message:
             line += f': "{chat.first_message[:200]}"'
         return f"{line} {self.join_link(chat)}"
 
     # -- chat lifecycle -----------------------------------------------------------
 
-    def chat_created(self, room: Room, visitor_jid: str, nick: str) -> Chat:
+    def chat_created(
+        self, room: Room, visitor_jid: str, nick: str, details: VisitorDetails | None
+    ) -> Chat:
         now = time.time()
         name = nick.removesuffix(VISITOR_SUFFIX)
         chat = Chat(room.local, self.config.default_team, now, visitor_jid, name, last_activity=now)
         room.chat = chat
+        if details is not None:
+            self.visitor_details(chat, details)
         self.save(chat)
         self.announce(f"New chat [{short(chat.id)}] from {self.describe(chat, now)}")
         if not anyone_available(self.agents()):
@@ -171,6 +183,13 @@ class Desk:
         self.spawn(self.route(room))
         self.update_queue()
         return chat
+
+    def visitor_details(self, chat: Chat, details: VisitorDetails) -> None:
+        chat.visitor_name = details.name or chat.visitor_name
+        chat.visitor_email = details.email or chat.visitor_email
+        chat.visitor_page = details.page or chat.visitor_page
+        chat.visitor_agent = details.user_agent or chat.visitor_agent
+        self.save(chat)
 
     def staff_entered(
         self, room: Room, chat: Chat, person: Person, was_assigned: str | None

@@ -24,6 +24,7 @@ from component.muc.commands import run_command
 from component.muc.content import Content, parse_content
 from component.muc.rooms import Room
 from component.muc.service import MucService, Person
+from component.muc.visitor_details import parse_visitor_details
 from roles.commands import Command, parse_command, unescape
 from roles.effects import Effect, MessageOut, Said
 from roles.model import Occupant
@@ -91,6 +92,9 @@ class MessageHandler:
                 return
             content = replace(content, body=unescape(content.body))
         if content.empty:
+            details = parse_visitor_details(msg.xml)
+            if details is not None and room.chat is not None and sender.role == "visitor":
+                self.muc.desk.visitor_details(room.chat, details)
             return
         effects = self._speak(room, session_jid, sender, content)
         self.muc.door.deliver(room.views, effects)

@@ -19,6 +19,7 @@ from component.desk.desk import DESK
 from component.muc.history import NS_MUC, parse_history_request
 from component.muc.rooms import Room
 from component.muc.service import MucService, Person
+from component.muc.visitor_details import parse_visitor_details
 from roles.assignment import joins_hidden
 from roles.model import Session
 from roles.refusal import Refused
@@ -62,6 +63,7 @@ class PresenceHandler:
                 nick = room.state.nick_of_session[session_jid]
                 if target.nick == nick:
                     effects = room.state.update(_session(pres))
+                    self._details(room, session_jid, pres)
                 else:
                     effects = room.state.change_nick(session_jid, target.nick)
                 self.muc.door.deliver(room.views, effects)
@@ -69,6 +71,17 @@ class PresenceHandler:
                     await self.muc.desk.desk_changed(None)
                 return
             await self._join(pres, target.room, target.nick)
+
+    def _details(self, room: Room, session_jid: str, pres: Presence) -> None:
+        occupant = room.state.occupant_of(session_jid)
+        details = parse_visitor_details(pres.xml)
+        if (
+            details is not None
+            and room.chat is not None
+            and occupant
+            and occupant.role == "visitor"
+        ):
+            self.muc.desk.visitor_details(room.chat, details)
 
     async def _leave(self, room: Room, session_jid: str, status: str | None) -> None:
         occupant = room.state.occupant_of(session_jid)
@@ -134,10 +147,13 @@ class PresenceHandler:
             ", hidden" if hidden else "",
         )
         desk = self.muc.desk
+        details = parse_visitor_details(pres.xml) if person.role == "visitor" else None
         if created:
-            desk.chat_created(room, person.jid, state.nick_of_session[session_jid])
+            desk.chat_created(room, person.jid, state.nick_of_session[session_jid], details)
         elif person.role == "visitor":
             desk.visitor_returned(room)
+            if details is not None and chat is not None:
+                desk.visitor_details(chat, details)
         elif chat is not None:
             desk.staff_entered(room, chat, person, was_assigned)
 

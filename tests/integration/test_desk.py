@@ -177,3 +177,24 @@ async def test_idle_chats_close(connect, desk, room, stack):
         await stack.huddle.muc.desk.sweep_idle()
     await visitor.expect(room_notice(room, "This chat has ended"))
     await visitor.expect(presence_from(f"{room}/Alice (visitor)", "unavailable"))
+
+
+async def test_visitor_details_reach_staff_and_nobody_else(connect, desk, room):
+    jennie = await connect("jennie")
+    await on_desk(jennie, desk, "Jennie")
+    visitor = await connect()
+    visitor.send(
+        f"<presence to='{room}/Alice'><x xmlns='http://jabber.org/protocol/muc'/>"
+        "<visitor xmlns='urn:huddle:visitor:0'><name>Alice Liddell</name>"
+        "<email>alice@example.net</email><page>https://shop.example/pricing</page>"
+        "<user-agent>TestBrowser/1.0</user-agent></visitor></presence>"
+    )
+    announced = await jennie.expect(desk_notice(desk, "New chat"))
+    text = announced.find(q("body")).text
+    assert "Alice Liddell <alice@example.net>" in text and "shop.example/pricing" in text
+    await jennie.join(room, "Jennie")
+    jennie.send(f"<message to='{room}' type='groupchat'><body>!info</body></message>")
+    info = await jennie.expect(room_notice(room, "Chat chat-"))
+    assert "TestBrowser/1.0" in info.find(q("body")).text
+    # Staff presence and messages never carry the details onwards.
+    assert "urn:huddle:visitor:0" not in jennie.raw
