@@ -37,8 +37,9 @@ async def disconnect(xmpp) -> None:
         await asyncio.wait_for(xmpp.disconnect(wait=1.0), TIMEOUT)
 
 
-async def login(jid: str, password: str, port: int, *, expect: str = "session_start",
-                **kwargs) -> ClientXMPP:
+async def login(
+    jid: str, password: str, port: int, *, expect: str = "session_start", **kwargs
+) -> ClientXMPP:
     """Log in on loopback ``port``; asserts the outcome is ``expect``."""
     client = plain_loopback_client(jid, password, **kwargs)
     outcome = await first_event(

@@ -12,9 +12,10 @@ def test_certificate_is_made_once_for_the_domain(tmp_path):
     cert = ensure_certificate(tmp_path / "certs", "localhost", ["guest.localhost"])
     assert stat.S_IMODE(cert.key.stat().st_mode) == 0o600
     text = subprocess.run(
-        ["openssl", "x509", "-in", str(cert.cert), "-noout", "-subject", "-ext",
-         "subjectAltName"],
-        capture_output=True, text=True, check=True,
+        ["openssl", "x509", "-in", str(cert.cert), "-noout", "-subject", "-ext", "subjectAltName"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert "CN = localhost" in text
     assert "DNS:localhost, DNS:guest.localhost" in text
@@ -23,7 +24,8 @@ def test_certificate_is_made_once_for_the_domain(tmp_path):
     assert again == cert
     assert (again.cert.read_bytes(), again.key.read_bytes()) == before
     assert sorted(p.name for p in (tmp_path / "certs").iterdir()) == [
-        "localhost.crt", "localhost.key",
+        "localhost.crt",
+        "localhost.key",
     ]
 
 

@@ -20,8 +20,15 @@ pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 DEV_JSON_KEYS = {
-    "c2s_host", "c2s_port", "service", "desk", "staff_domain", "visitor_domain",
-    "http_url", "websocket_url", "accounts",
+    "c2s_host",
+    "c2s_port",
+    "service",
+    "desk",
+    "staff_domain",
+    "visitor_domain",
+    "http_url",
+    "websocket_url",
+    "accounts",
 }
 
 
@@ -61,7 +68,8 @@ async def test_stack_without_component(tmp_path):
         assert config.service == "support.localhost"
         assert config.secret == stack.prosody.secret
         assert (config.server_host, config.server_port) == (
-            "127.0.0.1", stack.prosody.ports.component,
+            "127.0.0.1",
+            stack.prosody.ports.component,
         )
         assert config.staff_domains == ("localhost",)
         assert config.visitor_domains == ("guest.localhost",)
@@ -139,8 +147,12 @@ async def test_run_dev_until_signal(tmp_path, sig):
         f"sys.exit(asyncio.run(run_dev(Path({str(state)!r}), None, start_component=False)))\n"
     )
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", code, cwd=REPO,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-c",
+        code,
+        cwd=REPO,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     seen: list[str] = []
     try:

@@ -26,7 +26,10 @@ async def test_generated_config_passes_prosodyctl_check(tmp_path):
     config = server.write_config()
     result = subprocess.run(
         ["prosodyctl", "--config", str(config), "check", "config"],
-        capture_output=True, text=True, timeout=30, check=False,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -178,7 +181,7 @@ async def test_start_refuses_ports_in_use(tmp_path):
 
 async def test_early_exit_raises_with_the_log_tail(tmp_path):
     broken = tmp_path / "broken.cfg.lua.in"
-    broken.write_text("pidfile = \"$pidfile\"\nthis is not lua\n")
+    broken.write_text('pidfile = "$pidfile"\nthis is not lua\n')
     server = ProsodyServer(tmp_path / "state", find_free_ports(), "secret", template=broken)
     with pytest.raises(ProsodyError, match="exited with status 1") as info:
         await server.start()

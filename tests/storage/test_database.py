@@ -46,9 +46,7 @@ async def test_failed_migration_is_rolled_back_whole(tmp_path):
         await open_database(path, broken)
     async with await open_database(path) as db:
         assert await db.schema_version() == len(MIGRATIONS)
-        async with db.conn.execute(
-            "SELECT count(*) FROM sqlite_master WHERE name = 'half'"
-        ) as cur:
+        async with db.conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'half'") as cur:
             assert (await cur.fetchone())[0] == 0
 
 
@@ -73,9 +71,10 @@ async def test_secret_key_is_random_32_bytes_and_stable_across_reopen(tmp_path):
 
 
 async def test_secret_keys_differ_between_databases(tmp_path):
-    async with await open_database(tmp_path / "a.sqlite") as a, await open_database(
-        tmp_path / "b.sqlite"
-    ) as b:
+    async with (
+        await open_database(tmp_path / "a.sqlite") as a,
+        await open_database(tmp_path / "b.sqlite") as b,
+    ):
         assert await a.secret_key("occupant-id") != await b.secret_key("occupant-id")
 
 
