@@ -19,7 +19,7 @@ async def close_all_chats(stack: DevStack) -> None:
     start from an empty line."""
     assert stack.huddle is not None and stack.huddle.muc is not None
     muc = stack.huddle.muc
-    for room, chat in muc.desk.chats():
+    for room, _chat in muc.desk.chats():
         async with muc.rooms.locked(room.local):
             if room.chat is not None and room.chat.status != "closed":
                 muc.desk.close(room, "test cleanup", by="")

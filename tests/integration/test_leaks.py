@@ -116,7 +116,8 @@ async def test_row6_private_message_to_hidden_nick_equals_absent_nick(chat):
         ("marker", "<displayed xmlns='urn:xmpp:chat-markers:0' id='{sid}'/>"),
         (
             "reaction",
-            "<reactions xmlns='urn:xmpp:reactions:0' id='{sid}'><reaction>👍</reaction></reactions>",
+            "<reactions xmlns='urn:xmpp:reactions:0' id='{sid}'>"
+            "<reaction>👍</reaction></reactions>",
         ),
         ("retraction", "<retract xmlns='urn:xmpp:message-retract:1' id='{sid}'/>"),
     ],
