@@ -20,14 +20,18 @@ from component.config import Config
 from component.desk.desk import Desk
 from component.errors import reply_errors
 from component.iq_router import IqRouter
-from component.muc import disco, ping
+from component.muc import disco, mam, ping
 from component.muc.messages import MessageHandler
 from component.muc.occupant_id import OccupantIds
 from component.muc.presence import PresenceHandler
+from component.muc.recorder import Recorder
+from component.muc.restore import restore_rooms
 from component.muc.service import MucService
+from storage.archive import Archive
 from storage.chats import ChatStore
 from storage.database import Database, open_database
 from storage.staff import StaffDirectory
+from storage.writer import BatchWriter
 
 log = logging.getLogger(__name__)
 FIRST_RETRY = 0.5
@@ -53,6 +57,9 @@ class HuddleXMPP(ComponentXMPP):
         self.config = config
         self.stopping = False
         self.connected_once = asyncio.Event()
+        # Set when the server refuses us outright (wrong secret, unknown domain):
+        # retrying cannot help, so starting fails at once.
+        self.refused = asyncio.Event()
         self.retry_delay = FIRST_RETRY
         self.last_stream_error = ""
         self.add_event_handler("session_start", self._on_session_start)
@@ -75,6 +82,9 @@ class HuddleXMPP(ComponentXMPP):
 
     def _on_stream_error(self, error: Any) -> None:
         self.last_stream_error = str(error["condition"])
+        fatal = ("not-authorized", "host-unknown", "improper-addressing")
+        if self.last_stream_error in fatal and not self.connected_once.is_set():
+            self.refused.set()
         log.error("stream error from the server: %s %s", error["condition"], error["text"])
 
     def _on_connection_failed(self, reason: Any) -> None:
@@ -113,33 +123,54 @@ class Huddle:
         self.xmpp = HuddleXMPP(config)
         self.db: Database | None = None
         self.muc: MucService | None = None
+        self.writer: BatchWriter | None = None
         self._sweeper: asyncio.Future[None] | None = None
 
     async def start(self, timeout: float = 30.0) -> None:
         self.db = await open_database(self.config.database)
+        self.writer = BatchWriter(self.db)
+        self.writer.start()
         ids = OccupantIds(await self.db.secret_key("occupant-id"))
         muc = MucService(self.xmpp, self.config, StaffDirectory(self.db), ids)
+        muc.recorder = Recorder(self.writer, muc.door)
         muc.desk = Desk(muc, ChatStore(self.db))
         self.muc = muc
+        restored = await restore_rooms(muc, self.db)
+        if restored:
+            log.info("restored %d open chats from %s", restored, self.config.database)
         self._sweeper = asyncio.ensure_future(self._sweep_idle_chats())
         router = IqRouter(self.config.service, KNOWN_UNSERVED)
         ping.register(router, muc)
         disco.register(router, muc)
+        mam.register(router, muc, Archive(self.db))
         xmpp = self.xmpp
         xmpp.route("Huddle presence", f"{{{NS}}}presence", PresenceHandler(muc).on_presence)
         xmpp.route("Huddle message", f"{{{NS}}}message", MessageHandler(muc).on_message)
         xmpp.route("Huddle iq", f"{{{NS}}}iq", router.dispatch)
         log.info("connecting to %s:%s", self.config.server_host, self.config.server_port)
         xmpp.connect()
-        try:
-            await asyncio.wait_for(xmpp.connected_once.wait(), timeout)
-        except TimeoutError:
-            await self.stop()
-            why = f" (server said: {xmpp.last_stream_error})" if xmpp.last_stream_error else ""
+        connected = asyncio.ensure_future(xmpp.connected_once.wait())
+        refused = asyncio.ensure_future(xmpp.refused.wait())
+        await asyncio.wait(
+            {connected, refused}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        connected.cancel()
+        refused.cancel()
+        if xmpp.connected_once.is_set():
+            xmpp.loop.call_soon(lambda: muc.desk.spawn(muc.desk.resume()))
+            return
+        await self.stop()
+        if xmpp.refused.is_set():
             raise ConnectionError(
-                f"could not connect to {self.config.server_host}:{self.config.server_port} "
-                f"as {self.config.service} within {timeout:.0f} s{why}"
-            ) from None
+                f"the server at {self.config.server_host}:{self.config.server_port} refused "
+                f"{self.config.service}: {xmpp.last_stream_error} (check component.secret and "
+                "the Component section of the Prosody configuration)"
+            )
+        why = f" (server said: {xmpp.last_stream_error})" if xmpp.last_stream_error else ""
+        raise ConnectionError(
+            f"could not connect to {self.config.server_host}:{self.config.server_port} "
+            f"as {self.config.service} within {timeout:.0f} s{why}"
+        )
 
     async def _sweep_idle_chats(self) -> None:
         assert self.muc is not None
@@ -160,6 +191,9 @@ class Huddle:
         self.xmpp.cancel_connection_attempt()
         if self.xmpp.is_connected():
             await self.xmpp.disconnect(wait=2.0)
+        if self.writer is not None:
+            await self.writer.stop()
+            self.writer = None
         if self.db is not None:
             await self.db.close()
             self.db = None

@@ -84,3 +84,11 @@ class ChatStore:
             await conn.executemany(
                 "UPDATE left_messages SET announced = 1 WHERE id = ?", [(i,) for i in ids]
             )
+
+
+async def open_chats(db: Database) -> builtins.list[tuple[ChatRow, str]]:
+    """Chats not yet closed, with their subjects, for restart recovery."""
+    async with db.conn.execute(
+        f"SELECT {_COLUMNS}, subject FROM chats WHERE status != 'closed' ORDER BY created"
+    ) as cur:
+        return [(ChatRow(*row[:-1]), row[-1]) async for row in cur]

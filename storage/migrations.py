@@ -56,4 +56,51 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX left_messages_unannounced ON left_messages (announced, stamp);
     """,
+    # 3: the archive (every message with its visibility), who is in each room for
+    # restart recovery, the room subject, and the supervision audit log.
+    """
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        chat_id TEXT NOT NULL,
+        stanza_id TEXT NOT NULL UNIQUE,
+        stamp REAL NOT NULL,
+        sender_nick TEXT NOT NULL,
+        sender_jid TEXT NOT NULL,
+        sender_role TEXT NOT NULL,
+        sender_name TEXT NOT NULL,
+        sender_hidden INTEGER NOT NULL,
+        staff_only INTEGER NOT NULL,
+        refers_to TEXT,
+        content TEXT NOT NULL
+    );
+    CREATE INDEX messages_chat ON messages (chat_id, stamp, id);
+    CREATE INDEX messages_stamp ON messages (stamp);
+
+    CREATE TABLE occupants (
+        chat_id TEXT NOT NULL,
+        session_jid TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        nick TEXT NOT NULL,
+        jid TEXT NOT NULL,
+        role TEXT NOT NULL,
+        name TEXT NOT NULL,
+        hidden INTEGER NOT NULL,
+        show TEXT,
+        status TEXT,
+        PRIMARY KEY (chat_id, session_jid)
+    );
+
+    ALTER TABLE chats ADD COLUMN subject TEXT NOT NULL DEFAULT '';
+
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        stamp REAL NOT NULL,
+        chat_id TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX audit_stamp ON audit (stamp);
+    CREATE INDEX audit_chat ON audit (chat_id, stamp);
+    """,
 )

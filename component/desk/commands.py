@@ -57,7 +57,7 @@ async def chat_command(
     if not may(sender.role, action):
         return _refusal(room, session_jid, action)
     if name == "close":
-        desk.close(room, command.arg, by=sender.name)
+        await desk.close(room, command.arg, by=sender.name)
         return []
     if name == "info":
         return state.tell(session_jid, _info(desk, room))

@@ -163,17 +163,22 @@ class Desk:
 
     # -- chat lifecycle -----------------------------------------------------------
 
-    def chat_created(
+    async def open_chat(
         self, room: Room, visitor_jid: str, nick: str, details: VisitorDetails | None
     ) -> Chat:
+        """The chat record of a new room, stored before the visitor is told anything."""
         now = time.time()
         name = nick.removesuffix(VISITOR_SUFFIX)
         chat = Chat(room.local, self.config.default_team, now, visitor_jid, name, last_activity=now)
-        room.chat = chat
         if details is not None:
-            self.visitor_details(chat, details)
-        self.save(chat)
-        self.announce(f"New chat [{short(chat.id)}] from {self.describe(chat, now)}")
+            self._apply_details(chat, details)
+        await self.store.save(chat_row(chat))
+        room.chat = chat
+        return chat
+
+    def chat_opened(self, room: Room, chat: Chat) -> None:
+        """The visitor has joined a new chat: announce it, offer it, place it in line."""
+        self.announce(f"New chat [{short(chat.id)}] from {self.describe(chat, chat.created)}")
         if not anyone_available(self.agents()):
             self.tell_visitor(
                 room,
@@ -182,14 +187,17 @@ class Desk:
             )
         self.spawn(self.route(room))
         self.update_queue()
-        return chat
 
     def visitor_details(self, chat: Chat, details: VisitorDetails) -> None:
+        self._apply_details(chat, details)
+        self.save(chat)
+
+    @staticmethod
+    def _apply_details(chat: Chat, details: VisitorDetails) -> None:
         chat.visitor_name = details.name or chat.visitor_name
         chat.visitor_email = details.email or chat.visitor_email
         chat.visitor_page = details.page or chat.visitor_page
         chat.visitor_agent = details.user_agent or chat.visitor_agent
-        self.save(chat)
 
     def staff_entered(
         self, room: Room, chat: Chat, person: Person, was_assigned: str | None
@@ -221,7 +229,7 @@ class Desk:
                 and room.chat.status != "closed"
                 and room.state.visitor() is None
             ):
-                self.close(room, "The visitor left.", by="")
+                await self.close(room, "The visitor left.", by="")
 
     def message(
         self, room: Room, chat: Chat, sender: Person | None, visible: bool, body: str | None
@@ -250,7 +258,7 @@ class Desk:
                 chat.answered = now
             self.save(chat)
 
-    def close(self, room: Room, reason: str, by: str) -> None:
+    async def close(self, room: Room, reason: str, by: str) -> None:
         """End the chat: the visitor is told, the room is destroyed for everyone."""
         chat = room.chat
         assert chat is not None
@@ -263,9 +271,9 @@ class Desk:
             self.idle_since[chat.assigned] = now
         self.tell_visitor(room, "This chat has ended. Thank you for contacting us!")
         effects: list[Effect] = room.state.destroy(reason)
-        self.muc.door.deliver(room.views, effects)
+        await self.store.save(chat_row(chat))
+        await self.muc.publish(room, effects)
         self.muc.drop(room)
-        self.save(chat)
         who = f" by {by}" if by else ""
         why = f": {reason}" if reason else ""
         self.announce(f"[{short(chat.id)}] closed{who}{why}")
@@ -279,7 +287,7 @@ class Desk:
             if chat.status != "closed" and now - chat.last_activity > self.config.idle_timeout:
                 async with self.muc.rooms.locked(room.local):
                     if room.chat is not None and room.chat.status != "closed":
-                        self.close(room, "Closed after a long silence.", by="")
+                        await self.close(room, "Closed after a long silence.", by="")
 
     # -- routing -----------------------------------------------------------------
 
@@ -375,6 +383,15 @@ class Desk:
             for msg in left:
                 self.announce(f"Message left in [{short(msg.chat_id)}]: {msg.body[:500]}")
             await self.store.mark_announced([m.id for m in left])
+
+    async def resume(self) -> None:
+        """After a restart: visitors who are gone get their grace period again,
+        waiting chats are offered, and queue places are told."""
+        for room, _chat in self.chats():
+            if room.state.visitor() is None:
+                self.visitor_left(room)
+        await self.route_all()
+        self.update_queue()
 
     def forget(self, jid: str) -> None:
         self.members.pop(jid, None)

@@ -10,7 +10,8 @@ the visitor inside someone else's message (LEAKS #13).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from xml.etree import ElementTree as ET
 
 from slixmpp import Message
@@ -119,3 +120,13 @@ def write_content(xml: ET.Element, namespace: str, content: Content, body: str |
         ET.SubElement(xml, f"{{{NS_MARKERS}}}markable")
     if content.origin_id:
         ET.SubElement(xml, f"{{{NS_SID}}}origin-id", id=content.origin_id)
+
+
+def content_to_json(content: Content) -> str:
+    return json.dumps(asdict(content), ensure_ascii=False, separators=(",", ":"))
+
+
+def content_from_json(text: str) -> Content:
+    data = json.loads(text)
+    data["reactions"] = tuple(data.get("reactions", ()))
+    return Content(**data)

@@ -37,6 +37,8 @@ ROOM_FEATURES = (
     "urn:xmpp:occupant-id:0",
     "http://jabber.org/protocol/muc#self-ping-optimization",
     NS_PING,
+    "urn:xmpp:mam:2",
+    "urn:xmpp:mam:2#extended",
 )
 
 register_stanza_plugin(Iq, DiscoInfo)

@@ -57,6 +57,11 @@ class Door:
             elif isinstance(effect, PrivateOut):
                 send(views.private(effect))
 
+    def archive(self, views: Views, to: str, items: Iterable[Said], queryid: str | None) -> None:
+        """Archive results for one requester, already filtered for them."""
+        for said in items:
+            self.xmpp.send(views.archived(to, said, queryid))
+
     def invite(self, to: str, room_jid: str, reason: str) -> None:
         """A XEP-0249 direct invitation, from the service, with a plain-text fallback."""
         msg = self.xmpp.Message()

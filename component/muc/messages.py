@@ -59,7 +59,7 @@ class MessageHandler:
                 if msg["type"] == "groupchat":
                     raise Refused("bad-request", "Groupchat messages go to the room.", "modify")
                 effects = room.state.private(session_jid, target.nick, content)
-                self.muc.door.deliver(room.views, effects)
+                await self.muc.publish(room, effects)
             elif msg["type"] != "groupchat":
                 raise Refused(
                     "bad-request", "Messages to the room are of type groupchat.", "modify"
@@ -82,7 +82,7 @@ class MessageHandler:
         if subject is not None and content.body is None:
             if not sender.is_staff:
                 raise Refused("forbidden", "Only staff may change the subject.", "auth")
-            self.muc.door.deliver(room.views, state.set_subject(subject.text or ""))
+            await self.muc.publish(room, state.set_subject(subject.text or ""))
             return
         desk = room.chat is None
         if sender.is_staff and content.body is not None and content.replaces is None:
@@ -97,7 +97,7 @@ class MessageHandler:
                 self.muc.desk.visitor_details(room.chat, details)
             return
         effects = self._speak(room, session_jid, sender, content)
-        self.muc.door.deliver(room.views, effects)
+        await self.muc.publish(room, effects)
         if room.chat is not None:
             said = next((e.said for e in effects if isinstance(e, MessageOut)), None)
             person = None if sender.role == "visitor" else self.muc.desk.members.get(sender.jid)
@@ -109,22 +109,18 @@ class MessageHandler:
     async def _command(
         self, room: Room, session_jid: str, sender: Occupant, command: Command, content: Content
     ) -> None:
-        door = self.muc.door
+        publish = self.muc.publish
         if room.chat is None:
             # On the desk the command is shown to staff like any message, then answered.
-            door.deliver(
-                room.views, room.state.say(session_jid, self._said(sender, False, content))
-            )
-            door.deliver(
-                room.views, await desk_command(self.muc.desk, session_jid, sender, command)
-            )
+            await publish(room, room.state.say(session_jid, self._said(sender, False, content)))
+            await publish(room, await desk_command(self.muc.desk, session_jid, sender, command))
         elif command.name in CHAT_MOVES:
-            door.deliver(room.views, room.state.say(session_jid, self._said(sender, True, content)))
+            await publish(room, room.state.say(session_jid, self._said(sender, True, content)))
             effects = await chat_command(self.muc.desk, room, session_jid, sender, command)
-            door.deliver(room.views, effects)
+            await publish(room, effects)
         else:
-            door.deliver(
-                room.views, run_command(room, session_jid, sender, command, content, self._said)
+            await publish(
+                room, run_command(room, session_jid, sender, command, content, self._said)
             )
 
     def _speak(

@@ -66,7 +66,7 @@ class PresenceHandler:
                     self._details(room, session_jid, pres)
                 else:
                     effects = room.state.change_nick(session_jid, target.nick)
-                self.muc.door.deliver(room.views, effects)
+                await self.muc.publish(room, effects)
                 if room.local == DESK:
                     await self.muc.desk.desk_changed(None)
                 return
@@ -86,7 +86,7 @@ class PresenceHandler:
     async def _leave(self, room: Room, session_jid: str, status: str | None) -> None:
         occupant = room.state.occupant_of(session_jid)
         assert occupant is not None
-        self.muc.door.deliver(room.views, room.state.leave(session_jid, status))
+        await self.muc.publish(room, room.state.leave(session_jid, status))
         log.info("%s left %s", session_jid, room.state.jid)
         gone = room.state.person(occupant.jid) is None
         if room.local == DESK:
@@ -134,27 +134,32 @@ class PresenceHandler:
                 self.muc.drop(room)
             raise
         session_jid = str(pres["from"])
+        nick_now = state.nick_of_session[session_jid]
+        details = parse_visitor_details(pres.xml) if person.role == "visitor" else None
+        desk = self.muc.desk
+        if created:
+            chat = await desk.open_chat(room, person.jid, nick_now, details)
         history = parse_history_request(pres.xml.find(f"{{{NS_MUC}}}x"))
         if created and self.muc.config.welcome:
             effects.extend(state.tell(session_jid, self.muc.config.welcome))
-        self.muc.door.deliver(room.views, effects, history)
+        await self.muc.publish(room, effects, history)
         log.info(
             "%s joined %s as %r (%s%s)",
             session_jid,
             state.jid,
-            state.nick_of_session[session_jid],
+            nick_now,
             person.role,
             ", hidden" if hidden else "",
         )
-        desk = self.muc.desk
-        details = parse_visitor_details(pres.xml) if person.role == "visitor" else None
+        if chat is None:
+            return
         if created:
-            desk.chat_created(room, person.jid, state.nick_of_session[session_jid], details)
+            desk.chat_opened(room, chat)
         elif person.role == "visitor":
             desk.visitor_returned(room)
-            if details is not None and chat is not None:
+            if details is not None:
                 desk.visitor_details(chat, details)
-        elif chat is not None:
+        else:
             desk.staff_entered(room, chat, person, was_assigned)
 
     async def _join_desk(self, pres: Presence, person: Person, nick: str) -> None:
@@ -165,5 +170,5 @@ class PresenceHandler:
             _session(pres), person.jid, person.role, person.name, nick, join_id=pres["id"] or None
         )
         history = parse_history_request(pres.xml.find(f"{{{NS_MUC}}}x"))
-        self.muc.door.deliver(room.views, effects, history)
+        await self.muc.publish(room, effects, history)
         await self.muc.desk.desk_changed(person)

@@ -15,15 +15,18 @@ from slixmpp.basexmpp import BaseXMPP
 
 from component.config import Config
 from component.muc.door import Door
+from component.muc.history import HistoryRequest
 from component.muc.occupant_id import OccupantIds
 from component.muc.rooms import Room, Rooms
 from component.muc.views import Views
+from roles.effects import Effect
 from roles.model import Role
 from roles.room import RoomState
 from storage.staff import StaffDirectory
 
 if TYPE_CHECKING:
     from component.desk.desk import Desk
+    from component.muc.recorder import Recorder
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,13 @@ class MucService:
         self.rooms = Rooms()
         self.door = Door(xmpp)
         self.desk: Desk  # set once the database is open, before any stanza is handled
+        self.recorder: Recorder  # likewise
+
+    async def publish(
+        self, room: Room, effects: list[Effect], history: HistoryRequest | None = None
+    ) -> None:
+        """Persist what ``effects`` change, then deliver them: the one way out."""
+        await self.recorder.publish(room, effects, history)
 
     def room_jid(self, local: str) -> str:
         return f"{local}@{self.config.service}"

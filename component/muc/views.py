@@ -23,6 +23,8 @@ NS_USER = "http://jabber.org/protocol/muc#user"
 NS_OCCUPANT_ID = "urn:xmpp:occupant-id:0"
 NS_DELAY = "urn:xmpp:delay"
 NS_HATS = "urn:xmpp:hats:0"
+NS_MAM = "urn:xmpp:mam:2"
+NS_FORWARD = "urn:xmpp:forward:0"
 HAT_TITLES = {"agent": "Agent", "supervisor": "Supervisor", "admin": "Admin"}
 HIDDEN_MARK = "hidden from the visitor"
 WHISPER_MARK = "[whisper] "
@@ -97,6 +99,23 @@ class Views:
         stamp = {"stamp": _stamp(said.stamp), "from": self.room_jid}
         ET.SubElement(msg.xml, f"{{{NS_DELAY}}}delay", stamp)
         return msg
+
+    def archived(self, to: str, said: Said, queryid: str | None) -> Message:
+        """XEP-0313 result: the message as this viewer would have received it,
+        forwarded with its time."""
+        outer = self.xmpp.Message()
+        outer["to"] = to
+        outer["from"] = self.room_jid
+        result = ET.SubElement(outer.xml, f"{{{NS_MAM}}}result", id=said.stanza_id)
+        if queryid:
+            result.set("queryid", queryid)
+        forwarded = ET.SubElement(result, f"{{{NS_FORWARD}}}forwarded")
+        stamp = {"stamp": _stamp(said.stamp)}
+        ET.SubElement(forwarded, f"{{{NS_DELAY}}}delay", stamp)
+        inner = self._said(to, said)
+        del inner["to"]
+        forwarded.append(inner.xml)
+        return outer
 
     def subject(self, effect: SubjectOut) -> Message:
         msg = self.xmpp.Message()

@@ -22,7 +22,7 @@ async def close_all_chats(stack: DevStack) -> None:
     for room, _chat in muc.desk.chats():
         async with muc.rooms.locked(room.local):
             if room.chat is not None and room.chat.status != "closed":
-                muc.desk.close(room, "test cleanup", by="")
+                await muc.desk.close(room, "test cleanup", by="")
 
 
 @contextmanager

@@ -1,0 +1,123 @@
+"""Persist, then send (DESIGN §4, invariant 3): every message and change of who is
+in a room is committed to SQLite before any client hears of it, so a restarted
+component loses nothing it acknowledged — and can rebuild its rooms.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from component.muc.content import content_from_json, content_to_json
+from component.muc.door import Door
+from component.muc.history import HistoryRequest
+from component.muc.rooms import Room
+from roles.effects import Effect, MessageOut, PresenceOut, Said, SubjectOut
+from roles.model import Occupant, Session
+from roles.room import RoomState
+from storage import archive, occupants
+from storage.archive import MessageRow
+from storage.occupants import OccupantRow
+from storage.writer import BatchWriter, Params
+
+log = logging.getLogger(__name__)
+SET_SUBJECT = "UPDATE chats SET subject = ? WHERE id = ?"
+
+
+def message_row(chat_id: str, said: Said) -> MessageRow:
+    sender = said.sender
+    return MessageRow(
+        chat_id,
+        said.stanza_id,
+        said.stamp,
+        sender.nick,
+        sender.jid,
+        sender.role,
+        sender.name,
+        sender.hidden,
+        said.staff_only,
+        said.refers_to.stanza_id if said.refers_to is not None else None,
+        content_to_json(said.payload),
+    )
+
+
+def said_from_rows(rows: Sequence[MessageRow]) -> list[Said]:
+    """Rebuild archived messages, linking corrections and reactions to what they
+    refer to so that visibility is judged as it was live."""
+    by_id: dict[str, Said] = {}
+    out = []
+    for row in rows:
+        sender = Occupant(
+            row.sender_nick, row.sender_jid, row.sender_role, row.sender_name, row.sender_hidden
+        )  # type: ignore[arg-type]
+        refers = by_id.get(row.refers_to) if row.refers_to else None
+        said = Said(
+            sender, row.staff_only, row.stamp, row.stanza_id, content_from_json(row.content), refers
+        )
+        by_id[said.stanza_id] = said
+        out.append(said)
+    return out
+
+
+def occupant_rows(chat_id: str, state: RoomState) -> list[OccupantRow]:
+    rows = []
+    position = 0
+    for nick, sessions in state.sessions.items():
+        occupant = state.occupants[nick]
+        for session in sessions.values():
+            rows.append(
+                OccupantRow(
+                    chat_id,
+                    session.jid,
+                    position,
+                    nick,
+                    occupant.jid,
+                    occupant.role,
+                    occupant.name,
+                    occupant.hidden,
+                    session.show,
+                    session.status,
+                )
+            )
+            position += 1
+    return rows
+
+
+def restore_occupants(state: RoomState, rows: Sequence[OccupantRow]) -> None:
+    for row in rows:
+        occupant = state.occupants.get(row.nick)
+        if occupant is None:
+            occupant = Occupant(row.nick, row.jid, row.role, row.name, row.hidden)  # type: ignore[arg-type]
+            state.occupants[row.nick] = occupant
+            state.sessions[row.nick] = {}
+            state.nick_of_jid[row.jid] = row.nick
+        state.sessions[row.nick][row.session_jid] = Session(row.session_jid, row.show, row.status)  # type: ignore[arg-type]
+        state.nick_of_session[row.session_jid] = row.nick
+
+
+class Recorder:
+    def __init__(self, writer: BatchWriter, door: Door) -> None:
+        self.writer = writer
+        self.door = door
+
+    async def publish(
+        self, room: Room, effects: list[Effect], history: HistoryRequest | None = None
+    ) -> None:
+        rows: list[tuple[str, Params]] = []
+        seen: set[str] = set()
+        presence = False
+        for effect in effects:
+            if isinstance(effect, MessageOut):
+                said = effect.said
+                if said.stanza_id and said.stanza_id not in seen:
+                    seen.add(said.stanza_id)
+                    rows.append((archive.INSERT, archive.params(message_row(room.local, said))))
+            elif isinstance(effect, PresenceOut):
+                presence = True
+        if presence:
+            rows.extend(occupants.snapshot(room.local, occupant_rows(room.local, room.state)))
+        if any(isinstance(e, SubjectOut) for e in effects) and room.chat is not None:
+            rows.append((SET_SUBJECT, (room.state.subject, room.local)))
+        if rows:
+            await self.writer.write_many(rows)
+        self.door.deliver(room.views, effects, history)

@@ -1,0 +1,34 @@
+"""The supervision audit log: who watched which chat, hidden, revealed, whispered,
+took over, invited, transferred, closed — and when."""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass
+
+from storage.database import Database
+
+INSERT = "INSERT INTO audit (stamp, chat_id, actor, action, detail) VALUES (?, ?, ?, ?, ?)"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    stamp: float
+    chat_id: str
+    actor: str
+    action: str
+    detail: str = ""
+
+
+async def read(
+    db: Database, chat_id: str | None = None, since: float = 0.0, limit: int = 1000
+) -> builtins.list[AuditEntry]:
+    sql = "SELECT stamp, chat_id, actor, action, detail FROM audit WHERE stamp >= ?"
+    args: list[object] = [since]
+    if chat_id is not None:
+        sql += " AND chat_id = ?"
+        args.append(chat_id)
+    sql += " ORDER BY stamp, id LIMIT ?"
+    args.append(limit)
+    async with db.conn.execute(sql, args) as cur:
+        return [AuditEntry(*r) async for r in cur]

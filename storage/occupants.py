@@ -1,0 +1,41 @@
+"""Who is in each room, so a restarted component can carry on (restart recovery)."""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import astuple, dataclass, fields
+
+from storage.writer import Params
+
+
+@dataclass(frozen=True, slots=True)
+class OccupantRow:
+    chat_id: str
+    session_jid: str
+    position: int  # order of last presence; the highest represents the occupant
+    nick: str
+    jid: str
+    role: str
+    name: str
+    hidden: bool
+    show: str | None
+    status: str | None
+
+
+_COLUMNS = ", ".join(f.name for f in fields(OccupantRow))
+DELETE_ROOM = "DELETE FROM occupants WHERE chat_id = ?"
+INSERT = (
+    f"INSERT INTO occupants ({_COLUMNS}) VALUES ({', '.join('?' for _ in fields(OccupantRow))})"
+)
+
+
+def snapshot(chat_id: str, rows: builtins.list[OccupantRow]) -> builtins.list[tuple[str, Params]]:
+    """Statements that replace the stored occupants of one room."""
+    return [(DELETE_ROOM, (chat_id,)), *((INSERT, astuple(row)) for row in rows)]
+
+
+async def load(conn: object, chat_id: str) -> builtins.list[OccupantRow]:
+    async with conn.execute(  # type: ignore[attr-defined]
+        f"SELECT {_COLUMNS} FROM occupants WHERE chat_id = ? ORDER BY position", (chat_id,)
+    ) as cur:
+        return [OccupantRow(*r[:7], bool(r[7]), *r[8:]) async for r in cur]
