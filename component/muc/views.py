@@ -24,6 +24,8 @@ NS_OCCUPANT_ID = "urn:xmpp:occupant-id:0"
 NS_DELAY = "urn:xmpp:delay"
 NS_HATS = "urn:xmpp:hats:0"
 NS_MAM = "urn:xmpp:mam:2"
+NS_COMPONENT = "jabber:component:accept"
+NS_CLIENT = "jabber:client"
 NS_FORWARD = "urn:xmpp:forward:0"
 HAT_TITLES = {"agent": "Agent", "supervisor": "Supervisor", "admin": "Admin"}
 HIDDEN_MARK = "hidden from the visitor"
@@ -112,9 +114,13 @@ class Views:
         forwarded = ET.SubElement(result, f"{{{NS_FORWARD}}}forwarded")
         stamp = {"stamp": _stamp(said.stamp)}
         ET.SubElement(forwarded, f"{{{NS_DELAY}}}delay", stamp)
-        inner = self._said(to, said)
-        del inner["to"]
-        forwarded.append(inner.xml)
+        inner = self._said(to, said).xml
+        del inner.attrib["to"]
+        # A forwarded stanza is a client stanza (XEP-0297), not a component one.
+        for element in inner.iter():
+            if element.tag.startswith(f"{{{NS_COMPONENT}}}"):
+                element.tag = f"{{{NS_CLIENT}}}" + element.tag.partition("}")[2]
+        forwarded.append(inner)
         return outer
 
     def subject(self, effect: SubjectOut) -> Message:
