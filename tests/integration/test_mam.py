@@ -49,11 +49,12 @@ async def conversation(connect, room):
         (chat.visitor, "my invoice"),
     ):
         sender.send(f"<message to='{room}' type='groupchat'><body>{text}</body></message>")
+        wanted = text.removeprefix("!w ")
         await chat.agent.expect(
-            lambda s: (
+            lambda s, wanted=wanted: (
                 s.find(q("body")) is not None
                 and s.get("type") == "groupchat"
-                and text.removeprefix("!w ") in (s.find(q("body")).text or "")
+                and wanted in (s.find(q("body")).text or "")
             )
         )
     return chat
