@@ -21,6 +21,7 @@ from component.desk.desk import Desk
 from component.errors import reply_errors
 from component.iq_router import IqRouter
 from component.muc import disco, mam, ping
+from component.muc.liveness import prune_gone_sessions
 from component.muc.messages import MessageHandler
 from component.muc.occupant_id import OccupantIds
 from component.muc.presence import PresenceHandler
@@ -124,6 +125,8 @@ class Huddle:
         self.db: Database | None = None
         self.muc: MucService | None = None
         self.writer: BatchWriter | None = None
+        # Set once the sessions of every room were checked after the last connection.
+        self.live = asyncio.Event()
         self._sweeper: asyncio.Future[None] | None = None
 
     async def start(self, timeout: float = 30.0) -> None:
@@ -157,7 +160,9 @@ class Huddle:
         connected.cancel()
         refused.cancel()
         if xmpp.connected_once.is_set():
-            xmpp.loop.call_soon(lambda: muc.desk.spawn(muc.desk.resume()))
+            self._after_connect()
+            xmpp.add_event_handler("session_start", lambda _: self._after_connect())
+            xmpp.add_event_handler("disconnected", lambda _: self.live.clear())
             return
         await self.stop()
         if xmpp.refused.is_set():
@@ -171,6 +176,22 @@ class Huddle:
             f"could not connect to {self.config.server_host}:{self.config.server_port} "
             f"as {self.config.service} within {timeout:.0f} s{why}"
         )
+
+    def _after_connect(self) -> None:
+        """On every (re)connection: sessions that died meanwhile leave their rooms,
+        then waiting chats are offered again."""
+        assert self.muc is not None
+        muc = self.muc
+        self.live.clear()
+
+        async def check() -> None:
+            gone = await prune_gone_sessions(muc)
+            if gone:
+                log.info("%d sessions were gone after (re)connecting", gone)
+            await muc.desk.resume()
+            self.live.set()
+
+        muc.desk.spawn(check())
 
     async def _sweep_idle_chats(self) -> None:
         assert self.muc is not None

@@ -104,3 +104,40 @@ async def test_component_started_before_prosody_backs_off_and_connects(deploy, l
             starting.cancel()
         await asyncio.gather(starting, return_exceptions=True)
         await huddle.stop()
+
+
+async def test_chats_go_on_after_a_prosody_restart(tmp_path, login):
+    """Every session died with the old Prosody: once reconnected the component
+    drops them, so the visitor, back with a new anonymous JID, takes their seat
+    again and finds the conversation where it was."""
+    async with DevStack(tmp_path / "dev") as stack:
+        huddle = stack.huddle
+        assert huddle is not None
+        host, port = stack.info.c2s_host, stack.info.c2s_port
+        jennie_account = next(a for a in stack.info.accounts if a.jid.startswith("jennie@"))
+        room = f"chat-{secrets.token_hex(12)}@{SERVICE}"
+        visitor = await login(host, port, VISITOR_DOMAIN)
+        await visitor.join(room, "Alice")
+        jennie = await login(host, port, jennie_account.jid, jennie_account.password, "desk")
+        await jennie.join(room, "Jennie")
+        visitor.send(f"<message to='{room}' type='groupchat'><body>before</body></message>")
+        await jennie.expect(
+            lambda s: s.find(q("body")) is not None and s.find(q("body")).text == "before"
+        )
+
+        reconnected = next_event(huddle.xmpp, "session_start")
+        await stack.prosody.restart()
+        await asyncio.wait_for(reconnected, TIMEOUT)
+        await asyncio.wait_for(huddle.live.wait(), TIMEOUT)
+
+        back = await login(host, port, VISITOR_DOMAIN)
+        got = await back.join(room, "Alice")
+        assert "110" in codes(next(s for s in got if s.get("from") == f"{room}/Alice (visitor)"))
+        bodies = [s.find(q("body")).text for s in got if s.find(q("body")) is not None]
+        assert "before" in bodies
+        jennie = await login(host, port, jennie_account.jid, jennie_account.password, "desk2")
+        await jennie.join(room, "Jennie")
+        back.send(f"<message to='{room}' type='groupchat'><body>after</body></message>")
+        await jennie.expect(
+            lambda s: s.find(q("body")) is not None and s.find(q("body")).text == "after"
+        )
