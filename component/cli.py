@@ -77,6 +77,12 @@ def cmd_staff(args: argparse.Namespace) -> int:
     return asyncio.run(run_staff(config, args))
 
 
+def cmd_records(args: argparse.Namespace) -> int:
+    from component.records_cli import run_records
+
+    return asyncio.run(run_records(load_config(args.config), args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="huddle",
@@ -120,6 +126,30 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("jid")
     actions.add_parser("list", help="list the staff directory")
     staff.set_defaults(func=cmd_staff)
+
+    transcript = sub.add_parser("transcript", help="print one chat's transcript")
+    transcript.add_argument("chat", help="chat id, chat-<id> or the room JID")
+    transcript.add_argument(
+        "--view",
+        choices=("visitor", "staff"),
+        default="staff",
+        help="what the visitor saw, or everything (%(default)s)",
+    )
+    transcript.add_argument("--format", choices=("text", "json"), default="text")
+    transcripts = sub.add_parser("transcripts", help="export transcripts")
+    export = transcripts.add_subparsers(dest="action", required=True, metavar="ACTION")
+    exporter = export.add_parser("export", help="JSON lines, one chat each, to stdout")
+    exporter.add_argument("--since", required=True, help="date, e.g. 2026-11-01")
+    exporter.add_argument("--view", choices=("visitor", "staff"), default="staff")
+    purge = sub.add_parser("purge", help="delete closed chats older than an age")
+    purge.add_argument("--older-than", required=True, metavar="AGE", help="e.g. 90d, 12h")
+    audit = sub.add_parser("audit", help="the supervision audit log")
+    audit.add_argument("--chat", help="only this chat")
+    audit.add_argument("--since", help="date, e.g. 2026-11-01")
+    audit.add_argument("--format", choices=("text", "json"), default="text")
+    for records in (transcript, exporter, purge, audit):
+        records.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="TOML file")
+        records.set_defaults(func=cmd_records)
     return parser
 
 

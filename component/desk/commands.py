@@ -127,6 +127,7 @@ async def desk_command(desk: Desk, session_jid: str, sender: Occupant, command: 
     if room is None or room.chat is None:
         return state.tell(session_jid, f"No chat matches {command.arg!r}; see !chats.")
     chat = room.chat
+    await desk.muc.audit(chat.id, sender.jid, name, "from the desk")
     if name == "take":
         chat.assign(sender.jid, time.time())
         desk.save(chat)

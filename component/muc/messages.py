@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Reversible
 from dataclasses import replace
+from typing import cast
 
 from slixmpp import Message
 
@@ -25,6 +26,7 @@ from component.muc.content import Content, parse_content
 from component.muc.rooms import Room
 from component.muc.service import MucService, Person
 from component.muc.visitor_details import parse_visitor_details
+from roles.authorization import Action, may
 from roles.commands import Command, parse_command, unescape
 from roles.effects import Effect, MessageOut, Said
 from roles.model import Occupant
@@ -32,6 +34,8 @@ from roles.refusal import Refused
 
 log = logging.getLogger(__name__)
 CHAT_MOVES = frozenset({"invite", "transfer", "take", "close", "info"})
+# Acts of supervision kept in the audit log (the whisper's text is in the archive).
+AUDITED = frozenset({"whisper", "say", "reveal", "hide", "invite", "transfer", "take", "close"})
 
 
 class MessageHandler:
@@ -98,6 +102,9 @@ class MessageHandler:
             return
         effects = self._speak(room, session_jid, sender, content)
         await self.muc.publish(room, effects)
+        now_hidden = room.state.occupants[sender.nick].hidden
+        if sender.hidden and not now_hidden and room.chat is not None:
+            await self.muc.audit(room.local, sender.jid, "revealed", "by speaking")
         if room.chat is not None:
             said = next((e.said for e in effects if isinstance(e, MessageOut)), None)
             person = None if sender.role == "visitor" else self.muc.desk.members.get(sender.jid)
@@ -114,14 +121,16 @@ class MessageHandler:
             # On the desk the command is shown to staff like any message, then answered.
             await publish(room, room.state.say(session_jid, self._said(sender, False, content)))
             await publish(room, await desk_command(self.muc.desk, session_jid, sender, command))
-        elif command.name in CHAT_MOVES:
+            return
+        if command.name in CHAT_MOVES:
             await publish(room, room.state.say(session_jid, self._said(sender, True, content)))
             effects = await chat_command(self.muc.desk, room, session_jid, sender, command)
             await publish(room, effects)
         else:
-            await publish(
-                room, run_command(room, session_jid, sender, command, content, self._said)
-            )
+            effects = run_command(room, session_jid, sender, command, content, self._said)
+            await publish(room, effects)
+        if command.name in AUDITED and may(sender.role, cast(Action, command.name)):
+            await self.muc.audit(room.local, sender.jid, command.name, command.arg)
 
     def _speak(
         self, room: Room, session_jid: str, sender: Occupant, content: Content

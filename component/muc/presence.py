@@ -95,6 +95,8 @@ class PresenceHandler:
             await self.muc.desk.desk_changed(None)
         elif gone and occupant.role == "visitor":
             self.muc.desk.visitor_left(room)
+        elif gone:
+            await self.muc.audit(room.local, occupant.jid, "left")
 
     async def _join(self, pres: Presence, local: str, nick: str) -> None:
         person = await self.muc.person(pres["from"])
@@ -153,6 +155,8 @@ class PresenceHandler:
         )
         if chat is None:
             return
+        if person.role != "visitor" and len(state.sessions[nick_now]) == 1:
+            await self.muc.audit(local, person.jid, "joined hidden" if hidden else "joined")
         if created:
             desk.chat_opened(room, chat)
         elif person.role == "visitor":

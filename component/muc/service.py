@@ -7,6 +7,7 @@ this module holds what they share.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ from component.muc.views import Views
 from roles.effects import Effect
 from roles.model import Role
 from roles.room import RoomState
+from storage import audit
 from storage.staff import StaffDirectory
 
 if TYPE_CHECKING:
@@ -61,6 +63,13 @@ class MucService:
 
     def room_jid(self, local: str) -> str:
         return f"{local}@{self.config.service}"
+
+    async def audit(self, chat_id: str, actor: str, action: str, detail: str = "") -> None:
+        """Record an act of supervision; committed before the caller goes on."""
+        await self.recorder.writer.write(
+            audit.INSERT, (time.time(), chat_id, actor, action, detail[:500])
+        )
+        log.info("audit: %s %s in %s %s", actor, action, chat_id, detail[:80])
 
     async def person(self, jid: JID) -> Person | None:
         """Who the sender is. Staff powers come only from the staff directory, and
