@@ -11,6 +11,7 @@ import pytest
 
 from component.dev.stack import DevStack
 from tests.integration.client import Client
+from tests.integration.desk_helpers import close_all_chats
 
 _rooms = itertools.count(1)
 
@@ -51,3 +52,11 @@ async def connect(stack: DevStack) -> AsyncIterator[Callable[..., Awaitable[Clie
 def room(stack: DevStack) -> str:
     """A fresh chat room address for this test."""
     return f"chat-{secrets.token_hex(12)}{next(_rooms)}@{stack.info.service}"
+
+
+@pytest.fixture
+async def desk(stack: DevStack) -> str:
+    """The desk's address, with no chats left open by earlier tests: queue places
+    and routing start from an empty line."""
+    await close_all_chats(stack)
+    return stack.info.desk

@@ -66,3 +66,7 @@ async def on_desk(client: Client, desk: str, nick: str, show: str = "") -> None:
     await client.expect(
         lambda s: s.get("from") == desk and s.find(q("subject")) is not None, what="desk subject"
     )
+
+
+def say(client: Client, to: str, text: str) -> None:
+    client.send(f"<message to='{to}' type='groupchat'><body>{text}</body></message>")

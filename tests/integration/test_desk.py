@@ -7,25 +7,15 @@ import pytest
 
 from tests.integration.client import codes, error_condition, groupchat_from, presence_from, q
 from tests.integration.desk_helpers import (
-    close_all_chats,
     configured,
     desk_notice,
     invitation_to,
     on_desk,
     room_notice,
+    say,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def desk(stack):
-    await close_all_chats(stack)
-    return stack.info.desk
-
-
-def say(client, to, text):
-    client.send(f"<message to='{to}' type='groupchat'><body>{text}</body></message>")
 
 
 async def test_desk_is_for_staff(connect, desk):

@@ -7,24 +7,14 @@ import pytest
 
 from tests.integration.client import error_condition, groupchat_from, presence_from, q
 from tests.integration.desk_helpers import (
-    close_all_chats,
     desk_notice,
     invitation_to,
     on_desk,
     room_notice,
+    say,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def desk(stack):
-    await close_all_chats(stack)
-    return stack.info.desk
-
-
-def say(client, to, text):
-    client.send(f"<message to='{to}' type='groupchat'><body>{text}</body></message>")
 
 
 async def test_the_seed_through_routing(connect, desk, room):
