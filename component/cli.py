@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from component.config import Config, ConfigError, load_config
+from component.prosody_config import add_parser as add_prosody_config_parser
 
 DEFAULT_CONFIG = Path("huddle.toml")
 
@@ -150,6 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     for records in (transcript, exporter, purge, audit):
         records.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="TOML file")
         records.set_defaults(func=cmd_records)
+
+    add_prosody_config_parser(sub)
     return parser
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Huddle needs on Debian (run as root, or with sudo available):
-# Prosody, openssl, and a Python virtual environment in .venv with Huddle and its
-# test tools. Re-running it is safe and quick.
+# Prosody, openssl, sqlite3, Profanity and tmux (terminal-client tests), and a Python
+# virtual environment in .venv with Huddle and its test tools. Re-running it is safe and quick.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""
@@ -9,6 +9,11 @@ SUDO=""
 need=()
 command -v prosody >/dev/null || need+=(prosody)
 command -v openssl >/dev/null || need+=(openssl)
+# A terminal XMPP client and tmux to drive it: tests/terminal (staff on Profanity).
+command -v profanity >/dev/null || need+=(profanity)
+command -v tmux >/dev/null || need+=(tmux)
+# The backup command of prosody-config/ADMIN.md, which tests/prosody_config runs.
+command -v sqlite3 >/dev/null || need+=(sqlite3)
 if [ ${#need[@]} -gt 0 ]; then
     echo "==> installing ${need[*]} (apt-get)"
     $SUDO apt-get update -qq

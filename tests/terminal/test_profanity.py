@@ -1,0 +1,85 @@
+"""Profanity, a terminal XMPP client, driven through tmux.
+
+As a staff member's client: Jennie connects from a terminal, sits on the desk,
+sees a new chat announced, joins it, and the visitor (a slixmpp client) receives
+her answer; the visitor's messages show on her screen. As a visitor's client:
+an anonymous Profanity user chats with Jennie, and nothing on its screen shows
+John supervising until he speaks."""
+
+from __future__ import annotations
+
+import re
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from tests.integration.client import Client, groupchat_from, presence_from
+from tests.integration.desk_helpers import close_all_chats, desk_notice, on_desk
+
+pytestmark = [pytest.mark.terminal, pytest.mark.integration]
+
+
+def say(client: Client, room: str, text: str) -> None:
+    client.send(f"<message to='{room}' type='groupchat'><body>{text}</body></message>")
+
+
+async def test_jennie_answers_a_visitor_from_profanity(stack, connect, room, profanity):
+    await close_all_chats(stack)
+    info = stack.info
+    jennie = next(a for a in info.accounts if a.jid.startswith("jennie@"))
+
+    await profanity.connect(jennie.jid, jennie.password, info.c2s_host, info.c2s_port)
+    await profanity.join(info.desk, "Jennie")
+
+    # A visitor opens a chat: the desk window announces it with its join link.
+    visitor = await connect()
+    await visitor.join(room, "Vera")
+    await profanity.pane.wait_for(rf"New chat .*Vera.*xmpp:{re.escape(room)}\?join")
+    say(visitor, room, "My refund is late")
+    await profanity.pane.wait_for(r"Vera: My refund is late")
+
+    # Jennie joins the chat: the visitor sees her arrive, she sees the question.
+    await profanity.join(room, "Jennie")
+    await visitor.expect(presence_from(f"{room}/Jennie"), what="Jennie's presence")
+    await profanity.pane.wait_for(r"Vera \(visitor\): My refund is late")
+
+    await profanity.say("Hello Vera, let me look at that")
+    await visitor.expect(
+        groupchat_from(f"{room}/Jennie", "Hello Vera, let me look at that"), what="Jennie's answer"
+    )
+
+    say(visitor, room, "Thank you!")
+    await profanity.pane.wait_for(r"Vera \(visitor\): Thank you!")
+
+
+async def test_a_visitor_on_profanity_sees_a_hidden_supervisor_only_once_he_speaks(
+    stack, connect, room, profanity
+):
+    await close_all_chats(stack)
+    info = stack.info
+    jennie = await connect("jennie")
+    await on_desk(jennie, info.desk, "Jennie")
+
+    # The visitor is Profanity, logged in anonymously, opening the chat.
+    visitor_jid = await profanity.connect_anonymously(
+        info.visitor_domain, info.c2s_host, info.c2s_port
+    )
+    await profanity.join(room, "Vera")
+    await jennie.expect(desk_notice(info.desk, "New chat"), what="the announcement")
+    await jennie.join(room, "Jennie")
+    await profanity.pane.wait_for(r"Jennie")
+
+    # John supervises hidden. Had anything of his reached the visitor, it would be
+    # on screen before Jennie's next message: a room delivers in order.
+    john = await connect("john")
+    await john.join(room, "John")
+    say(jennie, room, "Let me check with Accounts")
+    screen = await profanity.pane.wait_for(r"Jennie: Let me check with Accounts")
+    assert "John" not in screen
+
+    say(john, room, "Your refund left today")
+    await profanity.pane.wait_for(r"John: Your refund left today")
+
+    await profanity.say("Thanks, John")
+    got = await jennie.expect(groupchat_from(f"{room}/Vera (visitor)", "Thanks, John"))
+    assert visitor_jid not in ET.tostring(got, encoding="unicode")
