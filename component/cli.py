@@ -74,14 +74,14 @@ def cmd_dev(args: argparse.Namespace) -> int:
 def cmd_staff(args: argparse.Namespace) -> int:
     from component.staff_cli import run_staff
 
-    config = load_config(args.config)
+    config = load_config(args.config, need_secret=False)
     return asyncio.run(run_staff(config, args))
 
 
 def cmd_records(args: argparse.Namespace) -> int:
     from component.records_cli import run_records
 
-    return asyncio.run(run_records(load_config(args.config), args))
+    return asyncio.run(run_records(load_config(args.config, need_secret=False), args))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,7 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--max-chats", type=int, default=3, help="concurrent chats (%(default)s)")
     remove = actions.add_parser("remove", help="remove a staff member")
     remove.add_argument("jid")
-    actions.add_parser("list", help="list the staff directory")
+    listing = actions.add_parser("list", help="list the staff directory")
+    for action in (add, remove, listing):
+        # Also accepted after the action; SUPPRESS keeps the one given before it.
+        action.add_argument(
+            "--config", type=Path, default=argparse.SUPPRESS, help=f"TOML file ({DEFAULT_CONFIG})"
+        )
     staff.set_defaults(func=cmd_staff)
 
     transcript = sub.add_parser("transcript", help="print one chat's transcript")

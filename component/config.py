@@ -116,9 +116,15 @@ _SECTIONS = set(_KEYS)
 
 
 def parse_config(
-    data: Mapping[str, Any], env: Mapping[str, str] | None = None, base: Path | None = None
+    data: Mapping[str, Any],
+    env: Mapping[str, str] | None = None,
+    base: Path | None = None,
+    need_secret: bool = True,
 ) -> Config:
-    """Build a Config from parsed TOML; ``base`` resolves a relative database path."""
+    """Build a Config from parsed TOML; ``base`` resolves a relative database path.
+
+    Admin commands that only touch the database pass ``need_secret=False``.
+    """
     env = os.environ if env is None else env
     unknown = set(data) - _SECTIONS
     if unknown:
@@ -139,13 +145,11 @@ def parse_config(
     service = _domain("component.jid", _get(comp, "component", "jid", str, _REQUIRED))
     secret = _get(comp, "component", "secret", str, "")
     secret_env = _get(comp, "component", "secret_env", str, "")
-    if secret_env:
-        if secret_env not in env:
-            raise ConfigError(
-                f"component.secret_env: environment variable {secret_env!r} is not set"
-            )
+    if secret_env and secret_env in env:
         secret = env[secret_env]
-    if not secret:
+    elif secret_env and need_secret:
+        raise ConfigError(f"component.secret_env: environment variable {secret_env!r} is not set")
+    if not secret and need_secret:
         raise ConfigError("component.secret: required (or set component.secret_env)")
     port = _get(comp, "component", "server_port", int, 5347)
     _bounded("component.server_port", port, 1, 65535)
@@ -210,7 +214,9 @@ def parse_config(
     )
 
 
-def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
+def load_config(
+    path: Path, env: Mapping[str, str] | None = None, need_secret: bool = True
+) -> Config:
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
@@ -218,4 +224,4 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
         raise ConfigError(f"{path}: no such configuration file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return parse_config(data, env, base=path.parent)
+    return parse_config(data, env, base=path.parent, need_secret=need_secret)

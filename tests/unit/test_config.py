@@ -82,3 +82,12 @@ def test_file_errors(tmp_path):
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(bad)
     assert tomllib  # stdlib parser, no extra dependency
+
+
+def test_admin_commands_do_not_need_the_secret():
+    data = with_("component", "secret_env", "HUDDLE_SECRET")
+    del data["component"]["secret"]
+    config = parse_config(data, env={}, need_secret=False)
+    assert config.secret == ""
+    with pytest.raises(ConfigError, match="HUDDLE_SECRET"):
+        parse_config(data, env={})
