@@ -16,6 +16,7 @@ from slixmpp import ComponentXMPP
 from slixmpp.xmlstream.handler import CoroutineCallback
 from slixmpp.xmlstream.matcher import MatchXPath
 
+from component.adhoc import registry as adhoc
 from component.config import Config
 from component.desk.desk import Desk
 from component.errors import reply_errors
@@ -144,7 +145,7 @@ class Huddle:
         self._sweeper = asyncio.ensure_future(self._sweep_idle_chats())
         router = IqRouter(self.config.service, KNOWN_UNSERVED)
         ping.register(router, muc)
-        disco.register(router, muc)
+        disco.register(router, muc, adhoc.register(router, muc))
         mam.register(router, muc, Archive(self.db))
         xmpp = self.xmpp
         xmpp.route("Huddle presence", f"{{{NS}}}presence", PresenceHandler(muc).on_presence)

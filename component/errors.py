@@ -23,7 +23,7 @@ S = TypeVar("S", bound=RootStanza)
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 
 
-def send_error(stanza: RootStanza, condition: str, text: str, etype: str) -> None:
+def send_error(stanza: RootStanza, condition: str, text: str, etype: str, app: str = "") -> None:
     if stanza["type"] == "error":
         return  # never answer an error with an error (RFC 6120 §8.3.1)
     # Built by hand: Message.reply() would address a groupchat error to the bare JID.
@@ -39,6 +39,8 @@ def send_error(stanza: RootStanza, condition: str, text: str, etype: str) -> Non
     ET.SubElement(error, f"{{{NS_STANZAS}}}{condition}")
     if text:
         ET.SubElement(error, f"{{{NS_STANZAS}}}text").text = text
+    if app:
+        ET.SubElement(error, app)  # after the text, as RFC 6120 §8.3.2 orders them
     reply.send()
 
 
@@ -49,7 +51,7 @@ def reply_errors(handler: Callable[[S], Awaitable[None]]) -> Callable[[S], Await
             await handler(stanza)
         except Refused as refused:
             log.info("refused %s from %s: %s", stanza.name, stanza["from"], refused.condition)
-            send_error(stanza, refused.condition, refused.text, refused.etype)
+            send_error(stanza, refused.condition, refused.text, refused.etype, refused.app)
         except XMPPError as err:
             send_error(stanza, err.condition, err.text or "", err.etype)
         except Exception:

@@ -52,7 +52,7 @@ class IqRouter:
         try:
             reply = await handler(iq, target)
         except Refused as refused:
-            send_error(iq, refused.condition, refused.text, refused.etype)
+            send_error(iq, refused.condition, refused.text, refused.etype, refused.app)
         except Exception:
             log.exception("IQ handler failed on %s", iq)
             send_error(iq, "internal-server-error", "", "wait")

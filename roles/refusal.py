@@ -12,8 +12,15 @@ ErrorType = Literal["auth", "cancel", "continue", "modify", "wait"]
 
 
 class Refused(Exception):
-    def __init__(self, condition: str, text: str = "", etype: ErrorType = "cancel") -> None:
+    """``app`` is an optional application-specific condition (RFC 6120 §8.3.4) in
+    Clark notation, such as ``{http://jabber.org/protocol/commands}bad-sessionid``
+    (XEP-0050 §4.6)."""
+
+    def __init__(
+        self, condition: str, text: str = "", etype: ErrorType = "cancel", app: str = ""
+    ) -> None:
         super().__init__(text or condition)
         self.condition = condition
         self.text = text
         self.etype = etype
+        self.app = app

@@ -9,7 +9,9 @@ gets the same answer (LEAKS #7).
 
 from __future__ import annotations
 
-from slixmpp import Iq
+from typing import Protocol
+
+from slixmpp import JID, Iq
 from slixmpp.plugins.xep_0004 import Form
 from slixmpp.plugins.xep_0030.stanza import DiscoInfo, DiscoItems
 from slixmpp.xmlstream import register_stanza_plugin
@@ -46,20 +48,40 @@ register_stanza_plugin(Iq, DiscoItems)
 register_stanza_plugin(DiscoInfo, Form)
 
 
-def register(router: IqRouter, muc: MucService) -> None:
+class ServiceNodes(Protocol):
+    """Disco nodes at the service JID that another feature serves (XEP-0050's
+    command list), and the features it adds to the service. Each answers for the
+    requester, True if it knows the node."""
+
+    features: tuple[str, ...]
+
+    async def node_info(self, node: str, requester: JID, info: DiscoInfo) -> bool: ...
+
+    async def node_items(self, node: str, requester: JID, items: DiscoItems) -> bool: ...
+
+
+def register(router: IqRouter, muc: MucService, nodes: ServiceNodes | None = None) -> None:
     async def service_info(iq: Iq, target: Target) -> Iq:
-        _no_node(iq, "disco_info")
         reply = iq.reply(clear=True)
         info = reply["disco_info"]
+        if node := iq["disco_info"]["node"]:
+            info["node"] = node
+            if nodes is None or not await nodes.node_info(node, iq["from"], info):
+                raise Refused("item-not-found", "No such node.")
+            return reply
         info.add_identity("conference", "text", "Huddle support chats")
-        for feature in SERVICE_FEATURES:
+        for feature in (*SERVICE_FEATURES, *(nodes.features if nodes else ())):
             info.add_feature(feature)
         return reply
 
     async def service_items(iq: Iq, target: Target) -> Iq:
-        _no_node(iq, "disco_items")
         reply = iq.reply(clear=True)
         items = reply["disco_items"]
+        if node := iq["disco_items"]["node"]:
+            items["node"] = node
+            if nodes is None or not await nodes.node_items(node, iq["from"], items):
+                raise Refused("item-not-found", "No such node.")
+            return reply
         person = await muc.person(iq["from"])
         if person is not None and person.role != "visitor":
             for local in sorted(muc.rooms.rooms):

@@ -12,6 +12,7 @@ import pytest
 from component.dev.stack import DevStack
 from tests.integration.client import Client
 from tests.integration.desk_helpers import close_all_chats
+from tests.integration.people import DEMO, login_stranger
 
 _rooms = itertools.count(1)
 
@@ -45,6 +46,22 @@ async def connect(stack: DevStack) -> AsyncIterator[Callable[..., Awaitable[Clie
 
     yield login
     for client in clients:
+        await client.close()
+
+
+@pytest.fixture
+async def login(stack: DevStack, connect) -> AsyncIterator[Callable[[str], Awaitable[Client]]]:
+    """``await login("supervisor")``: a client playing a role of ``people.ROLES``."""
+    strangers: list[Client] = []
+
+    async def as_role(who: str) -> Client:
+        if who == "stranger":
+            strangers.append(await login_stranger(stack))
+            return strangers[-1]
+        return await connect(None if who == "visitor" else DEMO[who])
+
+    yield as_role
+    for client in strangers:
         await client.close()
 
 

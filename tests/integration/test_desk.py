@@ -24,7 +24,8 @@ async def test_desk_is_for_staff(connect, desk):
     assert error_condition(got[-1]) == "auth/registration-required"
     jennie = await connect("jennie")
     got = await jennie.join(desk, "Jennie")
-    assert codes(got[-2]) >= {"110"}
+    # Her own presence (110); desk history from earlier tests may follow it.
+    assert any("110" in codes(s) for s in got if s.tag == q("presence"))
     # Staff talk to each other on the desk.
     john = await connect("john")
     await john.join(desk, "John")
