@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime
 from typing import cast
 
-from component.desk.desk import Desk, minutes, short
+from component.desk.desk import Desk, chat_row, minutes, short
 from component.muc.rooms import Room
 from component.muc.service import Person
 from roles.authorization import Action, may
@@ -57,6 +57,7 @@ async def chat_command(
     if not may(sender.role, action):
         return _refusal(room, session_jid, action)
     if name == "close":
+        await desk.audit(chat, sender, "close", command.arg)
         await desk.close(room, command.arg, by=sender.name)
         return []
     if name == "info":
@@ -64,6 +65,7 @@ async def chat_command(
     if name == "take":
         chat.assign(sender.jid, time.time())
         desk.save(chat)
+        await desk.audit(chat, sender, "take")
         desk.announce(f"{sender.name} took over [{short(chat.id)}]")
         return [
             *state.notify_staff(f"{sender.name} took over this chat."),
@@ -74,6 +76,7 @@ async def chat_command(
         return state.tell(session_jid, found)
     if found.jid == sender.jid:
         return state.tell(session_jid, "That is you.")
+    await desk.audit(chat, sender, name, found.jid)
     if name == "invite":
         chat.invited.add(found.jid)
         desk.invite(found.jid, room, f"{sender.name} invites you to a chat (you will be hidden)")
@@ -126,16 +129,24 @@ async def desk_command(desk: Desk, session_jid: str, sender: Occupant, command: 
     room = desk.find_chat(command.arg)
     if room is None or room.chat is None:
         return state.tell(session_jid, f"No chat matches {command.arg!r}; see !chats.")
-    chat = room.chat
-    await desk.muc.audit(chat.id, sender.jid, name, "from the desk")
     if name == "take":
-        chat.assign(sender.jid, time.time())
-        desk.save(chat)
+        # Under the chat's own lock: it may be closing right now.
+        async with desk.muc.rooms.locked(room.local):
+            chat = room.chat
+            if chat is None or chat.status == "closed" or desk.muc.rooms.get(room.local) is None:
+                return state.tell(session_jid, "That chat has just ended.")
+            chat.assign(sender.jid, time.time())
+            await desk.store.save(chat_row(chat))
+            await desk.audit(chat, sender, "take", "from the desk")
+            await desk.muc.publish(
+                room, room.state.notify_staff(f"{sender.name} took over this chat.")
+            )
         desk.invite(sender.jid, room, "You took over this chat")
-        desk.announce(f"{sender.name} took over [{short(chat.id)}]")
+        desk.announce(f"{sender.name} took over [{short(room.local)}]")
         return []
+    await desk.audit(room.chat, sender, "supervise", "invitation from the desk")
     desk.invite(sender.jid, room, "Supervise this chat (you will be hidden)")
-    return state.tell(session_jid, f"Invitation to [{short(chat.id)}] sent; you will be hidden.")
+    return state.tell(session_jid, f"Invitation to [{short(room.local)}] sent; you will be hidden.")
 
 
 def chats_text(desk: Desk) -> str:

@@ -18,6 +18,7 @@ from component.muc.service import MucService, Person
 from component.muc.visitor_details import VisitorDetails
 from roles.chat import Chat
 from roles.effects import Effect
+from roles.model import Occupant
 from roles.nicks import VISITOR_SUFFIX
 from roles.routing import AgentState, anyone_available, pick_agent, place_in_line
 from storage.chats import ChatRow, ChatStore
@@ -105,6 +106,9 @@ class Desk:
         visitor = room.state.visitor()
         if visitor is not None:
             self.muc.door.deliver(room.views, room.state.tell_nick(visitor.nick, text))
+
+    async def audit(self, chat: Chat, who: Occupant, action: str, detail: str = "") -> None:
+        await self.muc.audit(chat.id, who.jid, action, detail)
 
     def save(self, chat: Chat) -> None:
         self.spawn(self.store.save(chat_row(chat)))

@@ -34,7 +34,7 @@ def say(line: str = "") -> None:
     print(line, flush=True)
 
 
-def connection_help(info: DevInfo, state_dir: Path, page_url: str) -> list[str]:
+def connection_help(info: DevInfo, state_dir: Path) -> list[str]:
     width = max(len(account.jid) for account in info.accounts)
     lines = [
         "",
@@ -54,7 +54,8 @@ def connection_help(info: DevInfo, state_dir: Path, page_url: str) -> list[str]:
     lines += [
         f"  Support service  {info.service}  (join the staff desk: {info.desk})",
         f"  Visitors         anonymous logins on {info.visitor_domain}",
-        f"  Web page         {page_url}  (served from {state_dir / 'www'})",
+        f"  Visitor widget   {info.widget_url}  (a page as on your website)",
+        f"  Staff console    {info.console_url}  (log in as a staff account above)",
         f"  Websocket        {info.websocket_url}",
         f"  All of this      {state_dir / 'dev.json'}",
         "",
@@ -88,7 +89,7 @@ async def run_dev(state_dir: Path, ports_from: int | None, *, start_component: b
             print(f"huddle dev: {exc}", file=sys.stderr, flush=True)
             return 1
         try:
-            for line in connection_help(stack.info, stack.state_dir, stack.page_url):
+            for line in connection_help(stack.info, stack.state_dir):
                 say(line)
             say("Huddle dev stack is ready. Press Ctrl-C to stop.")
             await stop_requested.wait()

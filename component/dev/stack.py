@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Self
 from component.config import Config, load_config
 from component.dev.ports import LOOPBACK, DevPorts, find_free_ports
 from component.dev.prosody import ProsodyServer
+from component.dev.web import CONSOLE_PATH, WIDGET_PATH, install_pages
 from storage.database import open_database
 from storage.staff import Role, StaffDirectory, StaffError, StaffMember
 
@@ -63,19 +64,14 @@ class DevInfo:
     visitor_domain: str
     http_url: str
     websocket_url: str
+    widget_url: str
+    console_url: str
     accounts: tuple[DevAccount, ...]
 
     def to_json(self) -> dict[str, object]:
         data = asdict(self)
         data["accounts"] = [asdict(account) for account in self.accounts]
         return data
-
-
-PLACEHOLDER_PAGE = """<!doctype html>
-<title>Huddle dev server</title>
-<h1>Huddle dev server</h1>
-<p>Prosody is serving this folder ({www}). The visitor widget will live here.</p>
-"""
 
 
 def _component_toml(service: str, secret: str, port: int) -> str:
@@ -142,11 +138,6 @@ class DevStack:
         return self._info
 
     @property
-    def page_url(self) -> str:
-        """Where Prosody serves the ``www`` folder (the visitor widget page)."""
-        return f"{self.info.http_url}{self.prosody.static_path.strip('/')}/"
-
-    @property
     def huddle(self) -> Huddle | None:
         """The in-process component, or None when started with ``start_component=False``."""
         return self._huddle
@@ -177,12 +168,15 @@ class DevStack:
             staff_domain=STAFF_DOMAIN,
             visitor_domain=VISITOR_DOMAIN,
             service=SERVICE,
+            # The whole www folder at /, so the widget (/chat/) and the staff
+            # console (/console/) share one copy of Converse.js (/converse/).
+            static_path="/",
         )
         self._prosody = prosody
         prosody.write_config()
-        index = prosody.www_dir / "index.html"
-        if not index.exists():
-            index.write_text(PLACEHOLDER_PAGE.format(www=prosody.www_dir))
+        missing = install_pages(prosody.www_dir)
+        if missing:
+            self._progress(f"Warning: {missing}")
         self._progress(
             f"Starting Prosody on ports {ports.c2s} (c2s), {ports.component} (component), "
             f"{ports.http} (http); logs in {prosody.log_path}"
@@ -245,6 +239,8 @@ class DevStack:
             visitor_domain=VISITOR_DOMAIN,
             http_url=http_url,
             websocket_url=f"ws://{STAFF_DOMAIN}:{ports.http}/xmpp-websocket",
+            widget_url=f"{http_url}{WIDGET_PATH.lstrip('/')}",
+            console_url=f"{http_url}{CONSOLE_PATH.lstrip('/')}",
             accounts=accounts,
         )
 

@@ -144,3 +144,39 @@ async def test_agents_may_not_supervise_from_the_desk(connect, desk, room):
     await jennie.join(room, "Jennie")
     got = await josh.join(room, "Josh")
     assert error_condition(got[-1]) == "auth/forbidden"
+
+
+async def test_powers_follow_the_directory_not_the_join(connect, desk, room, stack):
+    visitor = await connect()
+    await visitor.join(room, "Alice")
+    john = await connect("john")
+    await john.join(room, "John")
+    staff = stack.huddle.muc.staff
+    member = await staff.get("john@localhost")
+    await staff.remove(member.jid)
+    try:
+        say(john, room, "!w still here?")
+        await john.expect(room_notice(room, "You are no longer on the staff"))
+        say(john, room, "!take")
+        await john.expect(room_notice(room, "You are no longer on the staff"))
+    finally:
+        await staff.add(member)
+    assert "still here" not in visitor.raw
+    assert stack.huddle.muc.rooms.get(room.split("@")[0]).chat.assigned is None
+
+
+async def test_failed_moves_are_not_audited(connect, desk, room, stack):
+    from storage import audit
+
+    visitor = await connect()
+    await visitor.join(room, "Alice")
+    jennie = await connect("jennie")
+    await jennie.join(room, "Jennie")
+    say(jennie, room, "!invite nobody-at-all")
+    await jennie.expect(room_notice(room, "No colleague or team"))
+    say(jennie, room, "!invite john")
+    await jennie.expect(room_notice(room, "Jennie invited John"))
+    entries = await audit.read(stack.huddle.db, room.split("@")[0])
+    assert [(e.action, e.detail) for e in entries if e.action == "invite"] == [
+        ("invite", "john@localhost")
+    ]
