@@ -23,6 +23,7 @@ Action = Literal[
     "supervise",
     "stats",
     "manage-staff",
+    "read-audit",
 ]
 Who = Literal["visitor", "agent", "supervisor", "admin", "stranger"]
 
@@ -42,7 +43,7 @@ _AGENT: frozenset[str] = frozenset(
     }
 )
 _SUPERVISOR: frozenset[str] = _AGENT | {"take", "supervise"}
-_ADMIN: frozenset[str] = _SUPERVISOR | {"manage-staff"}
+_ADMIN: frozenset[str] = _SUPERVISOR | {"manage-staff", "read-audit"}
 _ALLOWED: dict[str, frozenset[str]] = {
     "agent": _AGENT,
     "supervisor": _SUPERVISOR,

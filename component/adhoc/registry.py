@@ -11,7 +11,7 @@ from __future__ import annotations
 from slixmpp import JID
 from slixmpp.plugins.xep_0030.stanza import DiscoInfo, DiscoItems
 
-from component.adhoc import chats, staff
+from component.adhoc import audit, chats, staff
 from component.adhoc.execute import Executor, allowed
 from component.adhoc.flow import AdhocCommand
 from component.adhoc.forms import NS_COMMANDS, NS_DATA
@@ -27,6 +27,7 @@ COMMANDS: tuple[AdhocCommand, ...] = (
     AdhocCommand("add-staff", "Add a staff member", "manage-staff", staff.add_staff),
     AdhocCommand("edit-staff", "Edit a staff member", "manage-staff", staff.edit_staff),
     AdhocCommand("remove-staff", "Remove a staff member", "manage-staff", staff.remove_staff),
+    AdhocCommand("read-audit", "Read the supervision audit log", "read-audit", audit.read_audit),
 )
 
 

@@ -24,6 +24,7 @@ from roles.effects import Effect
 from roles.model import Role
 from roles.room import RoomState
 from storage import audit
+from storage.database import Database
 from storage.staff import StaffDirectory
 
 if TYPE_CHECKING:
@@ -63,6 +64,10 @@ class MucService:
 
     def room_jid(self, local: str) -> str:
         return f"{local}@{self.config.service}"
+
+    @property
+    def db(self) -> Database:
+        return self.recorder.writer.db
 
     async def audit(self, chat_id: str, actor: str, action: str, detail: str = "") -> None:
         """Record an act of supervision; committed before the caller goes on."""

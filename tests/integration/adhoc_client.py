@@ -22,6 +22,7 @@ ALL_COMMANDS = {
     "add-staff",
     "edit-staff",
     "remove-staff",
+    "read-audit",
 }
 # DESIGN §2 written out: the commands each role may run, and so is offered.
 RUNNABLE: dict[str, set[str]] = {

@@ -98,3 +98,22 @@ async def test_purge_deletes_only_old_closed_chats(connect, room, stack):
     assert "Can I downgrade later?" in out
     code, _, err = await huddle(stack, "purge", "--older-than", "ninety")
     assert code != 0 and "--older-than" in err
+
+
+async def test_admins_read_the_audit_log_by_ad_hoc_command(connect, room, stack):
+    from tests.integration.adhoc_client import execute, rows, run
+
+    await seed_dialogue(connect, room)
+    admin = await connect("admin")
+    chat_id = room.split("@")[0]
+    done = await run(admin, stack.info.service, "read-audit", {"chat": chat_id})
+    entries = rows(done)
+    assert {(e["actor"], e["action"]) for e in entries} >= {
+        ("john@localhost", "joined hidden"),
+        ("john@localhost", "whisper"),
+        ("john@localhost", "revealed"),
+    }
+    assert all(e["chat"] == chat_id for e in entries)
+    supervisor = await connect("john")
+    refused = await execute(supervisor, stack.info.service, "read-audit")
+    assert refused.get("type") == "error"

@@ -23,7 +23,7 @@ AGENT = {
     "stats",
 }
 SUPERVISOR = AGENT | {"take", "supervise"}
-ADMIN = SUPERVISOR | {"manage-staff"}
+ADMIN = SUPERVISOR | {"manage-staff", "read-audit"}
 TABLE: dict[str, set[str]] = {
     "visitor": set(),
     "stranger": set(),
