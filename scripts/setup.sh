@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything Huddle needs on Debian (run as root, or with sudo available):
-# Prosody, openssl, sqlite3, Profanity and tmux (terminal-client tests), and a Python
-# virtual environment in .venv with Huddle and its test tools. Re-running it is safe and quick.
+# Prosody, openssl, sqlite3, Profanity and tmux (terminal-client tests), Node.js with
+# npm and Converse.js (the widget and staff console), Chromium (browser tests), and a
+# Python virtual environment in .venv with Huddle and its test tools. Re-running it is
+# safe and quick.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""
@@ -14,6 +16,11 @@ command -v profanity >/dev/null || need+=(profanity)
 command -v tmux >/dev/null || need+=(tmux)
 # The backup command of prosody-config/ADMIN.md, which tests/prosody_config runs.
 command -v sqlite3 >/dev/null || need+=(sqlite3)
+# Converse.js for the visitor widget and staff console comes from npm; Chromium runs
+# them in tests/browser (driven by Playwright, which must never download a browser).
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
     echo "==> installing ${need[*]} (apt-get)"
     $SUDO apt-get update -qq
@@ -23,6 +30,15 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     echo "==> creating .venv"
     "$PY" -m venv .venv
+fi
+# npm ci wipes and reinstalls node_modules; skip it while the installed tree
+# matches package-lock.json (the copy saved after the last successful install).
+WEB=prosody-config/web
+if ! cmp -s "$WEB/package-lock.json" "$WEB/node_modules/.installed-lock.json"; then
+    echo "==> installing Converse.js (npm ci in $WEB)"
+    # --ignore-scripts: only the prebuilt dist files are used, nothing needs building.
+    (cd "$WEB" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+    cp "$WEB/package-lock.json" "$WEB/node_modules/.installed-lock.json"
 fi
 echo "==> installing Huddle into .venv"
 .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'

@@ -28,6 +28,8 @@ DEV_JSON_KEYS = {
     "visitor_domain",
     "http_url",
     "websocket_url",
+    "widget_url",
+    "console_url",
     "accounts",
 }
 

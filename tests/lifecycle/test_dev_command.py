@@ -32,6 +32,8 @@ DEV_JSON_KEYS = {
     "visitor_domain",
     "http_url",
     "websocket_url",
+    "widget_url",
+    "console_url",
     "accounts",
 }
 
@@ -73,6 +75,9 @@ async def test_dev_serves_a_chat_and_stops_everything_on_signal(state, spawn, lo
     # What it printed and what dev.json holds agree.
     assert f"port {first}" in process.text("stdout")
     assert jennie_account["password"] in process.text("stdout")
+    assert info["widget_url"] == f"http://localhost:{first + 2}/chat/"
+    assert info["widget_url"] in process.text("stdout")
+    assert info["console_url"] in process.text("stdout")
 
     prosody_config = str(state / "prosody.cfg.lua")
     prosody_pid = int((state / "prosody.pid").read_text())
