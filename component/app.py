@@ -143,7 +143,7 @@ class Huddle:
         if restored:
             log.info("restored %d open chats from %s", restored, self.config.database)
         self._sweeper = asyncio.ensure_future(self._sweep_idle_chats())
-        router = IqRouter(self.config.service, KNOWN_UNSERVED)
+        router = IqRouter(self.config.service, KNOWN_UNSERVED, muc.rooms.locked)
         ping.register(router, muc)
         disco.register(router, muc, adhoc.register(router, muc))
         mam.register(router, muc, Archive(self.db))

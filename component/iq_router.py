@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 
 from slixmpp import Iq
 
@@ -23,10 +24,18 @@ Key = tuple[str, str, str]
 
 
 class IqRouter:
-    def __init__(self, service: str, known: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        service: str,
+        known: frozenset[str] = frozenset(),
+        room_lock: Callable[[str], AbstractAsyncContextManager[None]] | None = None,
+    ) -> None:
         self.service = service
         self.known = known
         self.routes: dict[Key, IqHandler] = {}
+        # IQs to a room or occupant wait their turn behind the room's other
+        # stanzas: a disco or ping right after a join must see the joined room.
+        self.room_lock = room_lock
 
     def register(
         self, iq_type: str, namespace: str, kinds: tuple[str, ...], handler: IqHandler
@@ -50,7 +59,11 @@ class IqRouter:
             send_error(iq, condition, "", "cancel")
             return
         try:
-            reply = await handler(iq, target)
+            if self.room_lock is not None and target.kind in ("room", "occupant"):
+                async with self.room_lock(target.room):
+                    reply = await handler(iq, target)
+            else:
+                reply = await handler(iq, target)
         except Refused as refused:
             send_error(iq, refused.condition, refused.text, refused.etype, refused.app)
         except Exception:

@@ -5,7 +5,9 @@ decided from these columns by the policy, never stored per viewer."""
 from __future__ import annotations
 
 import builtins
-from dataclasses import astuple, dataclass, fields
+from collections.abc import Sequence
+from dataclasses import astuple, dataclass, fields, replace
+from typing import Any
 
 from storage.database import Database
 
@@ -33,11 +35,9 @@ def params(row: MessageRow) -> tuple[object, ...]:
     return astuple(row)
 
 
-def _row(values: tuple[object, ...]) -> MessageRow:
-    row = MessageRow(*values)  # type: ignore[arg-type]
-    return MessageRow(
-        *astuple(row)[:7], bool(row.sender_hidden), bool(row.staff_only), *astuple(row)[9:]
-    )
+def _row(values: Sequence[Any]) -> MessageRow:
+    # SQLite hands booleans back as integers.
+    return replace(MessageRow(*values), sender_hidden=bool(values[7]), staff_only=bool(values[8]))
 
 
 class Archive:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import builtins
-from dataclasses import astuple, dataclass, fields
+from dataclasses import astuple, dataclass, fields, replace
+
+import aiosqlite
 
 from storage.writer import Params
 
@@ -34,8 +36,9 @@ def snapshot(chat_id: str, rows: builtins.list[OccupantRow]) -> builtins.list[tu
     return [(DELETE_ROOM, (chat_id,)), *((INSERT, astuple(row)) for row in rows)]
 
 
-async def load(conn: object, chat_id: str) -> builtins.list[OccupantRow]:
-    async with conn.execute(  # type: ignore[attr-defined]
+async def load(conn: aiosqlite.Connection, chat_id: str) -> builtins.list[OccupantRow]:
+    async with conn.execute(
         f"SELECT {_COLUMNS} FROM occupants WHERE chat_id = ? ORDER BY position", (chat_id,)
     ) as cur:
-        return [OccupantRow(*r[:7], bool(r[7]), *r[8:]) async for r in cur]
+        # SQLite hands booleans back as integers.
+        return [replace(OccupantRow(*r), hidden=bool(r[7])) async for r in cur]

@@ -77,7 +77,10 @@ def validate(member: StaffMember) -> StaffMember:
 def _member(row: sqlite3.Row | tuple[object, ...]) -> StaffMember:
     jid, role, team, name, max_chats = row
     return StaffMember(
-        jid=str(jid), role=cast(Role, role), team=str(team), name=str(name),
+        jid=str(jid),
+        role=cast(Role, role),
+        team=str(team),
+        name=str(name),
         max_chats=int(cast(int, max_chats)),
     )
 
@@ -105,8 +108,14 @@ class StaffDirectory:
             await self._check_name_free(member)
             await conn.execute(
                 f"INSERT INTO staff ({_COLUMNS}, name_key) VALUES (?, ?, ?, ?, ?, ?)",
-                (member.jid, member.role, member.team, member.name, member.max_chats,
-                 member.name.casefold()),
+                (
+                    member.jid,
+                    member.role,
+                    member.team,
+                    member.name,
+                    member.max_chats,
+                    member.name.casefold(),
+                ),
             )
 
     async def update(self, member: StaffMember) -> None:
@@ -119,8 +128,14 @@ class StaffDirectory:
             await conn.execute(
                 "UPDATE staff SET role = ?, team = ?, name = ?, max_chats = ?, name_key = ?"
                 " WHERE jid = ?",
-                (member.role, member.team, member.name, member.max_chats,
-                 member.name.casefold(), member.jid),
+                (
+                    member.role,
+                    member.team,
+                    member.name,
+                    member.max_chats,
+                    member.name.casefold(),
+                    member.jid,
+                ),
             )
 
     async def remove(self, jid: str) -> bool:

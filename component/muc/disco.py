@@ -19,6 +19,7 @@ from slixmpp.xmlstream import register_stanza_plugin
 from component.addressing import Target
 from component.iq_router import IqRouter
 from component.muc.ping import NS_PING
+from component.muc.rooms import Room
 from component.muc.service import MucService
 from roles.refusal import Refused
 
@@ -84,26 +85,29 @@ def register(router: IqRouter, muc: MucService, nodes: ServiceNodes | None = Non
             return reply
         person = await muc.person(iq["from"])
         if person is not None and person.role != "visitor":
-            for local in sorted(muc.rooms.rooms):
-                items.add_item(muc.room_jid(local), name="Support chat")
+            for local, room in sorted(muc.rooms.rooms.items()):
+                items.add_item(muc.room_jid(local), name=room_name(room, staff=True))
         return reply
 
     async def room_info(iq: Iq, target: Target) -> Iq:
         _no_node(iq, "disco_info")
         room = muc.rooms.get(target.room)
         person = await muc.person(iq["from"]) if room is not None else None
-        if room is None or person is None:
+        # The desk is for staff: to anyone else it does not exist.
+        if room is None or person is None or (room.chat is None and person.role == "visitor"):
             raise Refused("item-not-found", "There is no such chat.")
         state = room.state
         count = state.count_for(person.role)
         reply = iq.reply(clear=True)
         info = reply["disco_info"]
-        info.add_identity("conference", "text", "Support chat")
+        name = room_name(room, staff=person.role != "visitor")
+        info.add_identity("conference", "text", name)
         for feature in ROOM_FEATURES:
             info.add_feature(feature)
         form = info["form"]
         form["type"] = "result"
         form.add_field("FORM_TYPE", "hidden", value="http://jabber.org/protocol/muc#roominfo")
+        form.add_field("muc#roomconfig_roomname", value=name)
         form.add_field("muc#roominfo_occupants", value=str(count))
         form.add_field("muc#roominfo_subject", value=state.subject)
         return reply
@@ -124,6 +128,15 @@ def register(router: IqRouter, muc: MucService, nodes: ServiceNodes | None = Non
     router.register("get", NS_ITEMS, ("room",), room_items)
     router.register("get", NS_INFO, ("occupant",), occupant)
     router.register("get", NS_ITEMS, ("occupant",), occupant)
+
+
+def room_name(room: Room, staff: bool) -> str:
+    """Staff tell their rooms apart by visitor and id; a visitor sees a plain name."""
+    if room.chat is None:
+        return "Staff desk"
+    if not staff:
+        return "Support chat"
+    return f"{room.chat.visitor_name or 'Visitor'} [{room.local.removeprefix('chat-')[:8]}]"
 
 
 def _empty_items(iq: Iq) -> Iq:

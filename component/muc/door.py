@@ -63,10 +63,11 @@ class Door:
             self.xmpp.send(views.archived(to, said, queryid))
 
     def invite(self, to: str, room_jid: str, reason: str) -> None:
-        """A XEP-0249 direct invitation, from the service, with a plain-text fallback."""
+        """A XEP-0249 direct invitation with a plain-text fallback, from the desk:
+        clients file a message from a bare domain under server announcements."""
         msg = self.xmpp.Message()
         msg["to"] = to
-        msg["from"] = self.xmpp.boundjid.bare
+        msg["from"] = f"desk@{self.xmpp.boundjid.bare}"
         ET.SubElement(msg.xml, f"{{{msg.namespace}}}body").text = f"{reason} - xmpp:{room_jid}?join"
         ET.SubElement(msg.xml, f"{{{NS_CONFERENCE}}}x", {"jid": room_jid, "reason": reason})
         self.xmpp.send(msg)

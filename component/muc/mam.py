@@ -76,15 +76,17 @@ def parse_request(query: ET.Element) -> PageRequest:
 def register(router: IqRouter, muc: MucService, archive: Archive) -> None:
     async def viewer_for(iq: Iq, target: Target) -> Occupant:
         room = muc.rooms.get(target.room)
-        if room is None or room.chat is None:
+        person = await muc.person(iq["from"])
+        # The desk's archive is for staff; to anyone else the desk does not exist.
+        if room is None or (room.chat is None and (person is None or person.role == "visitor")):
             raise Refused("item-not-found", "There is no such chat.")
         occupant = room.state.occupant_of(str(iq["from"]))
         if occupant is not None:
             return occupant
-        person = await muc.person(iq["from"])
         if person is None or person.role == "visitor":
             raise Refused("forbidden", "Only the chat's occupants may read its archive.", "auth")
-        room.chat.may_enter(person.jid, person.role)
+        if room.chat is not None:
+            room.chat.may_enter(person.jid, person.role)
         return Occupant("", person.jid, person.role, person.name)
 
     async def query(iq: Iq, target: Target) -> Iq:

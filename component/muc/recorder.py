@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import cast
 
 from component.muc.content import content_from_json, content_to_json
 from component.muc.door import Door
 from component.muc.history import HistoryRequest
 from component.muc.rooms import Room
 from roles.effects import Effect, MessageOut, PresenceOut, Said, SubjectOut
-from roles.model import Occupant, Session
+from roles.model import Occupant, Role, Session
 from roles.room import RoomState
 from storage import archive, occupants
 from storage.archive import MessageRow
@@ -47,9 +48,8 @@ def said_from_rows(rows: Sequence[MessageRow]) -> list[Said]:
     by_id: dict[str, Said] = {}
     out = []
     for row in rows:
-        sender = Occupant(
-            row.sender_nick, row.sender_jid, row.sender_role, row.sender_name, row.sender_hidden
-        )  # type: ignore[arg-type]
+        role = cast(Role, row.sender_role)
+        sender = Occupant(row.sender_nick, row.sender_jid, role, row.sender_name, row.sender_hidden)
         refers = by_id.get(row.refers_to) if row.refers_to else None
         said = Said(
             sender, row.staff_only, row.stamp, row.stanza_id, content_from_json(row.content), refers

@@ -62,6 +62,7 @@ async def restore_rooms(muc: MucService, db: Database) -> int:
         )
     desk = muc.desk
     restore_occupants(desk.room.state, await occupants.load(db.conn, DESK))
+    desk.room.state.history.extend(said_from_rows(await archive.chat(DESK)))
     for occupant in list(desk.room.state.occupants.values()):
         member = await muc.staff.get(occupant.jid)
         if member is not None:

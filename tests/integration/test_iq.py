@@ -117,3 +117,33 @@ async def test_every_iq_gets_exactly_one_reply(connect, room, stack, target, pay
     pong = await visitor.iq(stack.info.service, PING)
     iqs = [s for s in visitor.xmpp.stanzas if s.tag == q("iq")]
     assert iqs[-2:] == [reply, pong]
+
+
+async def test_an_iq_right_after_the_join_sees_the_joined_room(connect, stack):
+    room = f"chat-{'6' * 20}order@{stack.info.service}"
+    visitor = await connect()
+    visitor.send(
+        f"<presence to='{room}/Alice'><x xmlns='http://jabber.org/protocol/muc'/></presence>"
+    )
+    visitor.send(f"<iq type='get' to='{room}' id='right-after'><query xmlns='{INFO}'/></iq>")
+    visitor.send(f"<iq type='get' to='{room}/Alice (visitor)' id='ping-after'>{PING}</iq>")
+    info = await visitor.expect(lambda s: s.get("id") == "right-after")
+    pong = await visitor.expect(lambda s: s.get("id") == "ping-after")
+    assert info.get("type") == "result" and pong.get("type") == "result"
+
+
+async def test_rooms_are_named_for_who_asks_and_the_desk_is_staff_only(connect, room, stack):
+    visitor = await connect()
+    await visitor.join(room, "Alice")
+    name = lambda reply: reply.find(f"{q('query', INFO)}/{q('identity', INFO)}").get("name")  # noqa: E731
+    assert name(await visitor.iq(room, f"<query xmlns='{INFO}'/>")) == "Support chat"
+    agent = await connect("jennie")
+    staff_name = name(await agent.iq(room, f"<query xmlns='{INFO}'/>"))
+    assert staff_name.startswith("Alice [")
+    assert name(await agent.iq(stack.info.desk, f"<query xmlns='{INFO}'/>")) == "Staff desk"
+    hidden_desk = await visitor.iq(stack.info.desk, f"<query xmlns='{INFO}'/>")
+    assert error_condition(hidden_desk) == "cancel/item-not-found"
+    desk_archive = await visitor.iq(stack.info.desk, "<query xmlns='urn:xmpp:mam:2'/>", "set")
+    assert error_condition(desk_archive) == "cancel/item-not-found"
+    staff_archive = await agent.iq(stack.info.desk, "<query xmlns='urn:xmpp:mam:2'/>", "set")
+    assert staff_archive.get("type") == "result"
