@@ -1,6 +1,7 @@
 """Real slixmpp clients for tests against a dev Prosody (a module, so tests can import it)."""
 
 import asyncio
+import os
 from collections.abc import Callable
 
 from slixmpp import ClientXMPP
@@ -51,3 +52,27 @@ async def login(
         await disconnect(client)
     assert outcome == expect, f"{jid}: {outcome}, expected {expect}"
     return client
+
+
+# What ``dev.json`` holds, exactly (the contract of ``huddle dev`` with tools).
+DEV_JSON_KEYS = {
+    "c2s_host",
+    "c2s_port",
+    "service",
+    "desk",
+    "staff_domain",
+    "visitor_domain",
+    "http_url",
+    "websocket_url",
+    "widget_url",
+    "console_url",
+    "accounts",
+}
+
+
+def process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

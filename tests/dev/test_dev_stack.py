@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-import os
 import signal
 import sys
 from pathlib import Path
@@ -14,32 +13,11 @@ from component.dev.ports import PortsError, find_free_ports, port_is_free
 from component.dev.stack import DevStack
 from storage.database import open_database
 from storage.staff import StaffDirectory, StaffMember
-from tests.dev.dev_clients import TIMEOUT, disconnect, login
+from tests.dev.dev_clients import DEV_JSON_KEYS, TIMEOUT, disconnect, login, process_exists
 
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
-DEV_JSON_KEYS = {
-    "c2s_host",
-    "c2s_port",
-    "service",
-    "desk",
-    "staff_domain",
-    "visitor_domain",
-    "http_url",
-    "websocket_url",
-    "widget_url",
-    "console_url",
-    "accounts",
-}
-
-
-def process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 async def test_stack_without_component(tmp_path):

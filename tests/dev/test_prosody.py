@@ -1,5 +1,4 @@
 import asyncio
-import os
 import socket
 import subprocess
 import urllib.request
@@ -8,17 +7,9 @@ import pytest
 
 from component.dev.ports import LOOPBACK, find_free_ports, port_is_free
 from component.dev.prosody import ProsodyError, ProsodyServer
-from tests.dev.dev_clients import TIMEOUT, disconnect, login
+from tests.dev.dev_clients import TIMEOUT, disconnect, login, process_exists
 
 pytestmark = pytest.mark.integration
-
-
-def process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 async def test_generated_config_passes_prosodyctl_check(tmp_path):

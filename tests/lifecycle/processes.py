@@ -135,14 +135,6 @@ async def huddle(*args: str, env: Mapping[str, str] | None = None) -> tuple[int,
     return code, process.text("stdout"), process.text("stderr")
 
 
-def process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def processes_with_argument(argument: str) -> list[int]:
     """Pids of live processes with ``argument`` as one whole word of their command line."""
     found = []

@@ -12,30 +12,16 @@ import socket
 import pytest
 
 from component.dev.ports import LOOPBACK, find_free_ports, port_is_free
+from tests.dev.dev_clients import DEV_JSON_KEYS, process_exists
 from tests.integration.client import codes, groupchat_from, presence_from, q
 from tests.lifecycle.processes import (
     STARTUP_TIMEOUT,
     STOP_TIMEOUT,
     TIMEOUT,
-    process_exists,
     processes_with_argument,
 )
 
 pytestmark = pytest.mark.integration
-
-DEV_JSON_KEYS = {
-    "c2s_host",
-    "c2s_port",
-    "service",
-    "desk",
-    "staff_domain",
-    "visitor_domain",
-    "http_url",
-    "websocket_url",
-    "widget_url",
-    "console_url",
-    "accounts",
-}
 
 
 @pytest.fixture

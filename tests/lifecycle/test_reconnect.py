@@ -15,9 +15,10 @@ import pytest
 from component.app import FIRST_RETRY, Huddle
 from component.config import load_config
 from component.dev.stack import DevStack
+from tests.dev.dev_clients import process_exists
 from tests.integration.client import codes, q
 from tests.lifecycle.deploy import SERVICE, VISITOR_DOMAIN
-from tests.lifecycle.processes import STARTUP_TIMEOUT, TIMEOUT, process_exists
+from tests.lifecycle.processes import STARTUP_TIMEOUT, TIMEOUT
 
 pytestmark = pytest.mark.integration
 
