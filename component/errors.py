@@ -59,3 +59,19 @@ def reply_errors(handler: Callable[[S], Awaitable[None]]) -> Callable[[S], Await
             send_error(stanza, "internal-server-error", "", "wait")
 
     return wrapper
+
+
+def error_condition(stanza: RootStanza) -> str:
+    """The defined condition of an error stanza, read from the XML itself.
+
+    COMPAT: slixmpp's ``stanza["error"]`` does not find the error element of a
+    stanza received on a component stream, and makes a new one instead.
+    """
+    error = stanza.xml.find(f"{{{stanza.namespace}}}error")
+    if error is None:
+        return ""
+    for child in error:
+        namespace, _, name = child.tag[1:].partition("}")
+        if namespace == NS_STANZAS and name != "text":
+            return name
+    return ""

@@ -22,6 +22,7 @@ from slixmpp.exceptions import IqError, IqTimeout
 from slixmpp.plugins.xep_0199.stanza import Ping
 from slixmpp.xmlstream import register_stanza_plugin
 
+from component.errors import error_condition
 from component.muc.rooms import Room
 from component.muc.service import MucService
 
@@ -47,7 +48,7 @@ async def _alive(muc: MucService, room: Room, session: str, nick: str) -> bool:
     try:
         await iq.send(timeout=PING_TIMEOUT)
     except IqError as err:
-        return err.iq["error"]["condition"] not in GONE
+        return error_condition(err.iq) not in GONE
     except IqTimeout:
         return False
     return True
@@ -67,15 +68,7 @@ async def prune_gone_sessions(muc: MucService) -> int:
         if alive:
             continue
         async with muc.rooms.locked(room.local):
-            occupant = room.state.occupant_of(session)
-            if occupant is None:
-                continue
-            await muc.publish(room, room.state.leave(session, None))
-            gone += 1
-            log.info("%s is gone from %s", session, room.state.jid)
-            if room.chat is not None and room.state.person(occupant.jid) is None:
-                if occupant.role == "visitor":
-                    muc.desk.visitor_left(room)
-            elif room.chat is None and room.state.person(occupant.jid) is None:
-                muc.desk.forget(occupant.jid)
+            if await muc.leave(room, session):
+                gone += 1
+                log.info("%s was gone from %s", session, room.state.jid)
     return gone

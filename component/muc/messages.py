@@ -20,8 +20,10 @@ from slixmpp import Message
 
 from component.addressing import target_of
 from component.desk.commands import chat_command, desk_command
+from component.errors import error_condition
 from component.muc.commands import run_command
 from component.muc.content import Content, parse_content
+from component.muc.liveness import GONE
 from component.muc.rooms import Room
 from component.muc.service import MucService, Person
 from component.muc.visitor_details import parse_visitor_details
@@ -45,6 +47,7 @@ class MessageHandler:
         # Runs under the room's lock; commands that await (storage, lookups) keep
         # the room's order because nothing else in the room runs meanwhile.
         if msg["type"] == "error":
+            await self._bounced(msg)
             return
         target = target_of(msg["to"], self.muc.config.service)
         if target.kind not in ("room", "occupant"):
@@ -69,6 +72,17 @@ class MessageHandler:
                 )
             else:
                 await self._groupchat(room, session_jid, sender, msg, content)
+
+    async def _bounced(self, msg: Message) -> None:
+        """A message we sent bounced because its session is gone: it leaves the
+        room, as if it had sent unavailable presence (XEP-0045 §7.14)."""
+        target = target_of(msg["to"], self.muc.config.service)
+        if target.kind != "occupant" or error_condition(msg) not in GONE:
+            return
+        async with self.muc.rooms.locked(target.room):
+            room = self.muc.rooms.get(target.room)
+            if room is not None and await self.muc.leave(room, str(msg["from"])):
+                log.info("%s bounced a message from %s: gone", msg["from"], room.state.jid)
 
     def _check_size(self, content: Content) -> None:
         limit = self.muc.config.max_message_chars

@@ -57,7 +57,7 @@ class PresenceHandler:
             if ptype in ("unavailable", "error"):
                 # An error bounced by an occupant's server means the session is gone.
                 if room is not None and joined:
-                    await self._leave(room, session_jid, pres["status"] or None)
+                    await self.muc.leave(room, session_jid, pres["status"] or None)
                 return
             if room is not None and joined:
                 nick = room.state.nick_of_session[session_jid]
@@ -82,21 +82,6 @@ class PresenceHandler:
             and occupant.role == "visitor"
         ):
             self.muc.desk.visitor_details(room.chat, details)
-
-    async def _leave(self, room: Room, session_jid: str, status: str | None) -> None:
-        occupant = room.state.occupant_of(session_jid)
-        assert occupant is not None
-        await self.muc.publish(room, room.state.leave(session_jid, status))
-        log.info("%s left %s", session_jid, room.state.jid)
-        gone = room.state.person(occupant.jid) is None
-        if room.local == DESK:
-            if gone:
-                self.muc.desk.forget(occupant.jid)
-            await self.muc.desk.desk_changed(None)
-        elif gone and occupant.role == "visitor":
-            self.muc.desk.visitor_left(room)
-        elif gone:
-            await self.muc.audit(room.local, occupant.jid, "left")
 
     async def _join(self, pres: Presence, local: str, nick: str) -> None:
         person = await self.muc.person(pres["from"])

@@ -65,6 +65,25 @@ class MucService:
     def room_jid(self, local: str) -> str:
         return f"{local}@{self.config.service}"
 
+    async def leave(self, room: Room, session_jid: str, status: str | None = None) -> bool:
+        """A session leaves ``room`` (its own unavailable, a bounce, or found gone);
+        the desk and the audit log follow. False if it was not in the room."""
+        occupant = room.state.occupant_of(session_jid)
+        if occupant is None:
+            return False
+        await self.publish(room, room.state.leave(session_jid, status))
+        log.info("%s left %s", session_jid, room.state.jid)
+        gone = room.state.person(occupant.jid) is None
+        if room.chat is None:
+            if gone:
+                self.desk.forget(occupant.jid)
+            await self.desk.desk_changed(None)
+        elif gone and occupant.role == "visitor":
+            self.desk.visitor_left(room)
+        elif gone:
+            await self.audit(room.local, occupant.jid, "left")
+        return True
+
     @property
     def db(self) -> Database:
         return self.recorder.writer.db

@@ -206,3 +206,26 @@ async def test_join_without_nick_is_jid_malformed(connect, room):
     )
     err = await visitor.expect(lambda s: s.get("id") == "nonick")
     assert error_condition(err) == "modify/jid-malformed"
+
+
+async def test_a_session_whose_messages_bounce_leaves_the_room(connect, room):
+    visitor = await connect()
+    await visitor.join(room, "Alice")
+    agent = await connect("jennie")
+    await agent.join(room, "Jennie")
+    # The agent's client answers a message with an error, as a server does for a
+    # session that is gone: the room drops that session.
+    agent.send(
+        f"<message to='{room}/Jennie' from='{agent.jid}' type='error'>"
+        "<error type='cancel'><recipient-unavailable "
+        "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>"
+    )
+    await visitor.expect(presence_from(f"{room}/Jennie", "unavailable"))
+    # Other errors (a client that merely dislikes a payload) change nothing.
+    visitor.send(
+        f"<message to='{room}/Alice (visitor)' type='error'>"
+        "<error type='modify'><bad-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>"
+        "</message>"
+    )
+    visitor.send(f"<message to='{room}' type='groupchat'><body>still here</body></message>")
+    await visitor.expect(groupchat_from(f"{room}/Alice (visitor)", "still here"))
