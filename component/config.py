@@ -11,7 +11,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -47,7 +47,6 @@ class Config:
     grace_period: float = 120.0
     idle_timeout: float = 3600.0
     queue_update_interval: float = 10.0
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def desk(self) -> str:
