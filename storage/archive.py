@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from storage.database import Database
@@ -31,8 +31,12 @@ _COLUMNS = ", ".join(f.name for f in fields(MessageRow))
 INSERT = f"INSERT INTO messages ({_COLUMNS}) VALUES ({', '.join('?' for _ in fields(MessageRow))})"
 
 
+_NAMES = tuple(f.name for f in fields(MessageRow))
+
+
 def params(row: MessageRow) -> tuple[object, ...]:
-    return astuple(row)
+    # Not dataclasses.astuple: it deep-copies, and this runs once per message.
+    return tuple(getattr(row, name) for name in _NAMES)
 
 
 def _row(values: Sequence[Any]) -> MessageRow:

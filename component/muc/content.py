@@ -11,7 +11,7 @@ the visitor inside someone else's message (LEAKS #13).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from xml.etree import ElementTree as ET
 
 from slixmpp import Message
@@ -122,8 +122,13 @@ def write_content(xml: ET.Element, namespace: str, content: Content, body: str |
         ET.SubElement(xml, f"{{{NS_SID}}}origin-id", id=content.origin_id)
 
 
+_FIELDS = tuple(f.name for f in fields(Content))
+
+
 def content_to_json(content: Content) -> str:
-    return json.dumps(asdict(content), ensure_ascii=False, separators=(",", ":"))
+    # Not dataclasses.asdict: it deep-copies, and this runs once per message.
+    data = {name: getattr(content, name) for name in _FIELDS}
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def content_from_json(text: str) -> Content:

@@ -28,7 +28,7 @@ from tests.integration.client import Client, groupchat_from, q
 
 async def run_load(stack: DevStack, service: str, rooms: int, messages: int) -> tuple[float, float]:
     info = stack.info
-    agent_account = next(a for a in info.accounts if a.jid.startswith("admin@"))
+    agent_account = next(a for a in info.accounts if a.jid.startswith("jennie@"))
     pairs = []
     for _ in range(rooms):
         visitor = await Client.login(info.c2s_host, info.c2s_port, info.visitor_domain)
