@@ -18,9 +18,8 @@ from typing import Any, Literal
 SupervisorSpeech = Literal["reveal", "whisper"]
 DEFAULT_WELCOME = "Welcome! Someone from our team will be with you shortly."
 LOG_LEVELS = ("debug", "info", "warning", "error")
-_DOMAIN = re.compile(
-    r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
-)
+LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+DOMAIN = re.compile(rf"^(?=.{{1,253}}$){LABEL}(\.{LABEL})*$")
 
 
 class ConfigError(ValueError):
@@ -73,7 +72,7 @@ def _bounded(name: str, value: float, low: float, high: float) -> None:
 
 
 def _domain(name: str, value: str) -> str:
-    if not _DOMAIN.match(value):
+    if not DOMAIN.match(value):
         raise ConfigError(f"{name}: not a valid domain name: {value!r}")
     return value
 

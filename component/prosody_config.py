@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from component.config import DOMAIN, LABEL
 from component.dev.prosody import lua_string
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "prosody-config" / "production.cfg.lua.in"
@@ -25,10 +26,8 @@ DEFAULT_SECRET_ENV = "HUDDLE_SECRET"
 DEFAULT_WWW_DIR = "/var/www/huddle"
 
 # A DNS name as XMPP domains use them: letters, digits, hyphens; at least one label.
-_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
-_DOMAIN = re.compile(rf"^{_LABEL}(\.{_LABEL})*$")
 # What a browser sends as Origin: scheme, host, optional port; no path.
-_ORIGIN = re.compile(rf"^https?://{_LABEL}(\.{_LABEL})*(:\d{{1,5}})?$")
+_ORIGIN = re.compile(rf"^https?://{LABEL}(\.{LABEL})*(:\d{{1,5}})?$")
 # It becomes part of a Lua name (ENV_<NAME>), so it must be one.
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -80,7 +79,7 @@ class ProsodySettings:
             ("service", self.service),
             ("visitor domain", self.visitor_domain),
         ):
-            if not _DOMAIN.match(name):
+            if not DOMAIN.match(name):
                 raise SettingsError(f"{what} {name!r} is not a domain name")
         names = [self.domain, self.service, self.visitor_domain]
         if len(set(names)) != len(names):
