@@ -254,7 +254,8 @@ class Desk:
                     self.announce(f"[{short(chat.id)}] {chat.visitor_name}: {body[:200]}")
             if chat.status == "waiting" and not anyone_available(self.agents()):
                 self.spawn(self.store.leave_message(chat.id, now, body))
-        elif visible:
+        elif visible and (chat.status == "waiting" or chat.answered is None):
+            # Only the first visible answer changes the chat; later ones cost nothing.
             if chat.status == "waiting":
                 # Whoever answers a waiting chat has taken it.
                 chat.assign(sender.jid, now)

@@ -13,7 +13,7 @@ from component.muc.content import content_from_json, content_to_json
 from component.muc.door import Door
 from component.muc.history import HistoryRequest
 from component.muc.rooms import Room
-from roles.effects import Effect, MessageOut, PresenceOut, Said, SubjectOut
+from roles.effects import Effect, MessageOut, PresenceOut, Said
 from roles.model import Occupant, Role, Session
 from roles.room import RoomState
 from storage import archive, occupants
@@ -116,8 +116,10 @@ class Recorder:
                 presence = True
         if presence:
             rows.extend(occupants.snapshot(room.local, occupant_rows(room.local, room.state)))
-        if any(isinstance(e, SubjectOut) for e in effects) and room.chat is not None:
+        # Joins also send the subject; only a change is written.
+        if room.chat is not None and room.state.subject != room.saved_subject:
             rows.append((SET_SUBJECT, (room.state.subject, room.local)))
+            room.saved_subject = room.state.subject
         if rows:
             await self.writer.write_many(rows)
         self.door.deliver(room.views, effects, history)

@@ -48,6 +48,7 @@ async def restore_rooms(muc: MucService, db: Database) -> int:
         chat = chat_from_row(row)
         room.chat = chat
         room.state.subject = subject
+        room.saved_subject = subject
         restore_occupants(room.state, await occupants.load(db.conn, row.id))
         said = said_from_rows(await archive.chat(row.id))
         room.state.history.extend(said)

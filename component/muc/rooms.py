@@ -23,6 +23,7 @@ class Room:
     state: RoomState
     views: Views
     chat: Chat | None = None  # None for the desk
+    saved_subject: str = ""  # the subject as last written to the database
     created: float = field(default_factory=time.time)
 
 

@@ -74,6 +74,8 @@ async def test_kill_9_loses_nothing_acknowledged(deploy, spawn, login):
     for nick, text in (("Jennie", "message 18"), ("Alice (visitor)", "message 19")):
         jennie.cursor = 0
         await jennie.expect(groupchat_from(f"{room}/{nick}", text))
+    jennie.send(f"<message to='{room}' type='groupchat'><subject>Late order</subject></message>")
+    await visitor.expect(lambda s: s.findtext(q("subject")) == "Late order", what="the subject")
 
     process.send_signal(signal.SIGKILL)
     assert await process.wait() == -signal.SIGKILL
@@ -81,6 +83,11 @@ async def test_kill_9_loses_nothing_acknowledged(deploy, spawn, login):
     await restarted.wait_for_line("restored 1 open chats", "stderr", STARTUP_TIMEOUT)
     await restarted.wait_for_line("serving", "stderr", STARTUP_TIMEOUT)
 
+    info = await visitor.iq(room, "<query xmlns='http://jabber.org/protocol/disco#info'/>")
+    values = {
+        f.get("var"): f.findtext("{jabber:x:data}value") for f in info.iter("{jabber:x:data}field")
+    }
+    assert values["muc#roominfo_subject"] == "Late order"
     # The same sessions are still occupants: self-pings succeed for each.
     for client, nick in ((visitor, "Alice (visitor)"), (jennie, "Jennie"), (john, "John")):
         reply = await client.iq(f"{room}/{nick}", PING)
