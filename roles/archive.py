@@ -4,6 +4,11 @@ XEP-0059 result set management).
 Filtering comes first, so counts, first and last describe only what this viewer
 may see: a visitor's count never includes a whisper or a hidden person's
 message (LEAKS #14).
+
+``page`` defines a page over messages in memory. The archive in storage answers
+the same from an index: what a visitor hears is decided when a message is said
+(``visibility.heard_by_visitors``) and stored with it, and ``visitor_view`` says
+which readers are limited to it.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from roles.refusal import Refused
 from roles.visibility import hears_said
 
 MAX_PAGE = 100
+# Never the id itself: it is the client's to choose, of any length.
+NO_SUCH_MESSAGE = "No archived message with that id."
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +43,18 @@ class Page:
     complete: bool
 
 
+def page_size(request: PageRequest) -> int:
+    """RSM max, within what one page may hold; a negative max asks for nothing."""
+    return max(0, min(request.max, MAX_PAGE))
+
+
+def visitor_view(viewer: Occupant) -> bool:
+    """Whether ``viewer`` reads only what visitors hear. Staff hear everything and
+    visitors all hear the same, so this and the stored flag decide ``hears_said``
+    for every reader."""
+    return not viewer.is_staff
+
+
 def readable(entries: Sequence[Said], viewer: Occupant) -> list[Said]:
     return [said for said in entries if hears_said(viewer, said)]
 
@@ -44,7 +63,7 @@ def _index(items: Sequence[Said], stanza_id: str) -> int:
     for index, said in enumerate(items):
         if said.stanza_id == stanza_id:
             return index
-    raise Refused("item-not-found", f"No archived message with id {stanza_id!r}.")
+    raise Refused("item-not-found", NO_SUCH_MESSAGE)
 
 
 def page(entries: Sequence[Said], viewer: Occupant, request: PageRequest) -> Page:
@@ -56,7 +75,7 @@ def page(entries: Sequence[Said], viewer: Occupant, request: PageRequest) -> Pag
         and (request.end is None or said.stamp <= request.end)
     ]
     count = len(items)
-    limit = max(0, min(request.max, MAX_PAGE))
+    limit = page_size(request)
     low, high = 0, count
     if request.after:
         low = _index(items, request.after) + 1

@@ -37,3 +37,19 @@ def may_message_privately(sender: Occupant, recipient: Occupant) -> bool:
 def sees_real_jids(viewer: Occupant) -> bool:
     """Staff are moderators of a semi-anonymous room; visitors see nicks only."""
     return viewer.is_staff
+
+
+def heard_by_visitors(said: Said) -> bool:
+    """Whether a visitor hears ``said``: the same for every visitor, since visitors
+    are never hidden and so never hear anything through being its sender. Staff
+    hear everything, so this one flag decides for every viewer and can be stored
+    with the message when it is archived.
+
+    A loop, not recursion: a chain of corrections may be arbitrarily long.
+    """
+    step: Said | None = said
+    while step is not None:
+        if step.staff_only or step.sender.hidden:
+            return False
+        step = step.refers_to
+    return True

@@ -1,12 +1,18 @@
 """The message archive: every message said in a chat, with who said it as they
-were then (nick, role, hidden) and whether it was for staff only. Visibility is
-decided from these columns by the policy, never stored per viewer."""
+were then (nick, role, hidden), whether it was for staff only, and whether a
+visitor hears it (``for_visitor``, decided by the policy when it was said).
+
+Pages are read from the index on (chat_id, for_visitor, stamp, id), or on
+(chat_id, stamp, id) for readers who see everything, so a page costs its own
+rows plus index-only counts, never a read of the whole chat (XEP-0313 with
+XEP-0059 paging).
+"""
 
 from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import Any
 
 from storage.database import Database
@@ -23,15 +29,15 @@ class MessageRow:
     sender_name: str
     sender_hidden: bool
     staff_only: bool
+    for_visitor: bool
     refers_to: str | None
     content: str  # JSON of what the room reflects
 
 
-_COLUMNS = ", ".join(f.name for f in fields(MessageRow))
-INSERT = f"INSERT INTO messages ({_COLUMNS}) VALUES ({', '.join('?' for _ in fields(MessageRow))})"
-
-
 _NAMES = tuple(f.name for f in fields(MessageRow))
+_COLUMNS = ", ".join(_NAMES)
+INSERT = f"INSERT INTO messages ({_COLUMNS}) VALUES ({', '.join('?' for _ in _NAMES)})"
+_FLAGS = tuple(_NAMES.index(name) for name in ("sender_hidden", "staff_only", "for_visitor"))
 
 
 def params(row: MessageRow) -> tuple[object, ...]:
@@ -41,7 +47,49 @@ def params(row: MessageRow) -> tuple[object, ...]:
 
 def _row(values: Sequence[Any]) -> MessageRow:
     # SQLite hands booleans back as integers.
-    return replace(MessageRow(*values), sender_hidden=bool(values[7]), staff_only=bool(values[8]))
+    converted = list(values)
+    for index in _FLAGS:
+        converted[index] = bool(converted[index])
+    return MessageRow(*converted)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Which page of a chat's archive to read."""
+
+    chat_id: str
+    visitor_view: bool  # only the rows a visitor hears
+    start: float | None = None
+    end: float | None = None
+    after: str | None = None  # a stanza-id: the page starts after it
+    before: str | None = None  # a stanza-id the page ends before; "" for the last page
+    limit: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class RowPage:
+    rows: tuple[MessageRow, ...]
+    count: int  # every row of the view and time range, not only this page
+    first_index: int | None  # the position of rows[0] among them
+    complete: bool  # nothing more in the paging direction
+
+
+class UnknownId(LookupError):
+    """An after or before id that is not among the rows the window reads."""
+
+
+def _where(window: Window) -> tuple[str, list[object]]:
+    sql = "chat_id = ?"
+    args: list[object] = [window.chat_id]
+    if window.visitor_view:
+        sql += " AND for_visitor = 1"
+    if window.start is not None:
+        sql += " AND stamp >= ?"
+        args.append(window.start)
+    if window.end is not None:
+        sql += " AND stamp <= ?"
+        args.append(window.end)
+    return sql, args
 
 
 class Archive:
@@ -49,10 +97,83 @@ class Archive:
         self.db = db
 
     async def chat(self, chat_id: str) -> builtins.list[MessageRow]:
-        """All of a chat's messages, oldest first."""
-        async with self.db.conn.execute(
+        """All of a chat's messages, oldest first: for transcripts, not for paging."""
+        return await self._rows(
             f"SELECT {_COLUMNS} FROM messages WHERE chat_id = ? ORDER BY stamp, id", (chat_id,)
+        )
+
+    async def recent(self, chat_id: str, limit: int) -> builtins.list[MessageRow]:
+        """The newest ``limit`` messages of a chat, oldest first."""
+        rows = await self._rows(
+            f"SELECT {_COLUMNS} FROM messages WHERE chat_id = ? "
+            "ORDER BY stamp DESC, id DESC LIMIT ?",
+            (chat_id, max(0, limit)),
+        )
+        rows.reverse()
+        return rows
+
+    async def page(self, window: Window) -> RowPage:
+        """One page, oldest first; paging backwards when ``before`` is given.
+
+        Raises ``UnknownId`` for an after or before id outside the window's view
+        and time range, so that an id the reader may not see is as unknown as
+        one that never existed.
+        """
+        where, args = _where(window)
+        count = await self._count(where, args)
+        low = await self._key(where, args, window.after) if window.after else None
+        high = await self._key(where, args, window.before) if window.before else None
+        bounded, bounded_args = where, list(args)
+        if low is not None:
+            bounded += " AND (stamp, id) > (?, ?)"
+            bounded_args.extend(low)
+        if high is not None:
+            bounded += " AND (stamp, id) < (?, ?)"
+            bounded_args.extend(high)
+        backwards = window.before is not None
+        order = "DESC" if backwards else "ASC"
+        limit = max(0, window.limit)
+        # One row more than asked tells whether the page is the last one.
+        rows = await self._rows(
+            f"SELECT {_COLUMNS} FROM messages WHERE {bounded} "
+            f"ORDER BY stamp {order}, id {order} LIMIT ?",
+            (*bounded_args, limit + 1),
+        )
+        complete = len(rows) <= limit
+        del rows[limit:]
+        if not rows:
+            return RowPage((), count, None, complete)
+        if backwards:
+            rows.reverse()
+            end = count
+            if high is not None:
+                end = await self._count(f"{where} AND (stamp, id) < (?, ?)", [*args, *high])
+            first = end - len(rows)
+        elif low is None:
+            first = 0
+        else:
+            first = await self._count(f"{where} AND (stamp, id) <= (?, ?)", [*args, *low])
+        return RowPage(tuple(rows), count, first, complete)
+
+    async def _key(self, where: str, args: list[object], stanza_id: str) -> tuple[float, int]:
+        async with self.db.conn.execute(
+            f"SELECT stamp, id FROM messages WHERE stanza_id = ? AND {where}", (stanza_id, *args)
         ) as cur:
+            found = await cur.fetchone()
+        if found is None:
+            raise UnknownId(stanza_id)
+        return float(found[0]), int(found[1])
+
+    async def _count(self, where: str, args: Sequence[object]) -> int:
+        async with self.db.conn.execute(
+            f"SELECT count(*) FROM messages WHERE {where}", args
+        ) as cur:
+            found = await cur.fetchone()
+        assert found is not None
+        return int(found[0])
+
+    async def _rows(self, sql: str, args: Sequence[object]) -> builtins.list[MessageRow]:
+        async with self.db.conn.execute(sql, args) as cur:
             return [_row(tuple(r)) async for r in cur]
 
     async def chat_ids_since(self, since: float) -> builtins.list[str]:

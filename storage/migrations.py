@@ -103,4 +103,26 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX audit_stamp ON audit (stamp);
     CREATE INDEX audit_chat ON audit (chat_id, stamp);
     """,
+    # 4: whether a visitor hears each archived message, decided by the policy when
+    # it was said, so that a page is read per viewer straight from an index.
+    # Rows archived before it are backfilled by the same rule: a visitor hears a
+    # message that is neither a whisper nor said hidden, unless it corrects or
+    # reacts to one they did not hear. The index on refers_to serves only that.
+    """
+    ALTER TABLE messages ADD COLUMN for_visitor INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX messages_refers_to ON messages (refers_to);
+    UPDATE messages SET for_visitor = 1 WHERE id NOT IN (
+        WITH RECURSIVE unheard (id, chat_id, stanza_id) AS (
+            SELECT id, chat_id, stanza_id FROM messages
+            WHERE staff_only != 0 OR sender_hidden != 0
+            UNION
+            SELECT m.id, m.chat_id, m.stanza_id
+            FROM messages AS m JOIN unheard AS u
+            ON m.refers_to = u.stanza_id AND m.chat_id = u.chat_id
+        )
+        SELECT id FROM unheard
+    );
+    DROP INDEX messages_refers_to;
+    CREATE INDEX messages_visitor ON messages (chat_id, for_visitor, stamp, id);
+    """,
 )

@@ -5,10 +5,15 @@ drift from what is served. Counts and lists are computed per viewer: a visitor
 counts only whom they can see (LEAKS #4, #5); rooms list no occupants to anyone.
 IQs to occupant JIDs are never forwarded to the real person, and every nick
 gets the same answer (LEAKS #7).
+
+A chat is known only to its occupants and to staff (the desk only to staff).
+Anyone else gets one answer about every chat, whether it is open, closed or was
+never made, so that asking reveals nothing (LEAKS #32).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from slixmpp import JID, Iq
@@ -20,7 +25,8 @@ from component.addressing import Target
 from component.iq_router import IqRouter
 from component.muc.ping import NS_PING
 from component.muc.rooms import Room
-from component.muc.service import MucService
+from component.muc.service import MucService, Person
+from roles.model import Occupant, Role
 from roles.refusal import Refused
 
 NS_INFO = "http://jabber.org/protocol/disco#info"
@@ -91,16 +97,13 @@ def register(router: IqRouter, muc: MucService, nodes: ServiceNodes | None = Non
 
     async def room_info(iq: Iq, target: Target) -> Iq:
         _no_node(iq, "disco_info")
-        room = muc.rooms.get(target.room)
-        person = await muc.person(iq["from"]) if room is not None else None
-        # The desk is for staff: to anyone else it does not exist.
-        if room is None or person is None or (room.chat is None and person.role == "visitor"):
-            raise Refused("item-not-found", "There is no such chat.")
+        known = await known_room(muc, iq["from"], target.room)
+        room, role = known.room, known.role
         state = room.state
-        count = state.count_for(person.role)
+        count = state.count_for(role)
         reply = iq.reply(clear=True)
         info = reply["disco_info"]
-        name = room_name(room, staff=person.role != "visitor")
+        name = room_name(room, staff=role != "visitor")
         info.add_identity("conference", "text", name)
         for feature in ROOM_FEATURES:
             info.add_feature(feature)
@@ -114,9 +117,7 @@ def register(router: IqRouter, muc: MucService, nodes: ServiceNodes | None = Non
 
     async def room_items(iq: Iq, target: Target) -> Iq:
         _no_node(iq, "disco_items")
-        room = muc.rooms.get(target.room)
-        if room is None or await muc.person(iq["from"]) is None:
-            raise Refused("item-not-found", "There is no such chat.")
+        await known_room(muc, iq["from"], target.room)
         return _empty_items(iq)
 
     async def occupant(iq: Iq, target: Target) -> Iq:
@@ -128,6 +129,40 @@ def register(router: IqRouter, muc: MucService, nodes: ServiceNodes | None = Non
     router.register("get", NS_ITEMS, ("room",), room_items)
     router.register("get", NS_INFO, ("occupant",), occupant)
     router.register("get", NS_ITEMS, ("occupant",), occupant)
+
+
+def no_such_chat() -> Refused:
+    """The one answer about a chat to whoever may not know it exists (LEAKS #32)."""
+    return Refused("item-not-found", "There is no such chat.")
+
+
+@dataclass(frozen=True, slots=True)
+class KnownRoom:
+    room: Room
+    occupant: Occupant | None  # the requester, if in the room
+    person: Person | None  # who the requester is, if anyone
+
+    @property
+    def role(self) -> Role:
+        if self.occupant is not None:
+            return self.occupant.role
+        assert self.person is not None
+        return self.person.role
+
+
+async def known_room(muc: MucService, requester: JID, local: str) -> KnownRoom:
+    """The room ``local`` if ``requester`` may know it exists: an occupant, or staff.
+    Everyone else is refused the same way, whether the chat is open, closed or
+    unknown: the same checks in the same order, the same error."""
+    person = await muc.person(requester)
+    room = muc.rooms.get(local)
+    if room is None:
+        raise no_such_chat()
+    state = room.state
+    occupant = state.occupant_of(str(requester)) or state.person(requester.bare)
+    if occupant is None and (person is None or person.role == "visitor"):
+        raise no_such_chat()
+    return KnownRoom(room, occupant, person)
 
 
 def room_name(room: Room, staff: bool) -> str:

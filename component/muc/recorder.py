@@ -16,6 +16,7 @@ from component.muc.rooms import Room
 from roles.effects import Effect, MessageOut, PresenceOut, Said
 from roles.model import Occupant, Role, Session
 from roles.room import RoomState
+from roles.visibility import heard_by_visitors
 from storage import archive, occupants
 from storage.archive import MessageRow
 from storage.occupants import OccupantRow
@@ -37,26 +38,43 @@ def message_row(chat_id: str, said: Said) -> MessageRow:
         sender.name,
         sender.hidden,
         said.staff_only,
+        heard_by_visitors(said),
         said.refers_to.stanza_id if said.refers_to is not None else None,
         content_to_json(said.payload),
     )
 
 
+_NOBODY = Occupant("", "", "agent", "")
+
+
 def said_from_rows(rows: Sequence[MessageRow]) -> list[Said]:
     """Rebuild archived messages, linking corrections and reactions to what they
-    refer to so that visibility is judged as it was live."""
+    refer to so that visibility is judged as it was live.
+
+    A page or the recent history need not hold what its first rows refer to;
+    the stored ``for_visitor`` then stands for it, so ``hears_said`` still
+    agrees with what was decided when the message was said.
+    """
     by_id: dict[str, Said] = {}
     out = []
     for row in rows:
         role = cast(Role, row.sender_role)
         sender = Occupant(row.sender_nick, row.sender_jid, role, row.sender_name, row.sender_hidden)
         refers = by_id.get(row.refers_to) if row.refers_to else None
+        if row.refers_to and refers is None:
+            refers = _stand_in(row)
         said = Said(
             sender, row.staff_only, row.stamp, row.stanza_id, content_from_json(row.content), refers
         )
         by_id[said.stanza_id] = said
         out.append(said)
     return out
+
+
+def _stand_in(row: MessageRow) -> Said:
+    """What ``row`` refers to, when that was not read: staff hear it, and visitors
+    do when they hear ``row`` (if they do not, the stand-in makes sure of it)."""
+    return Said(_NOBODY, not row.for_visitor, row.stamp, row.refers_to or "", None)
 
 
 def occupant_rows(chat_id: str, state: RoomState) -> list[OccupantRow]:

@@ -2,7 +2,9 @@
 
 Everything a client was told was committed first (``recorder``), so after a
 crash the rooms come back as clients last saw them: their self-pings succeed and
-history and MAM hold every message reflected before the crash.
+history and MAM hold every message reflected before the crash. A room keeps
+only its newest ``history_size`` messages in memory, so only those are read; MAM
+reads the rest from the archive when asked.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ def chat_from_row(row: ChatRow) -> Chat:
 
 async def restore_rooms(muc: MucService, db: Database) -> int:
     archive = Archive(db)
+    # At least one row, for the chat's last activity, even with history off.
+    keep = max(1, muc.config.history_size)
     chats = await open_chats(db)
     for row, subject in chats:
         room = muc.create_room(row.id)
@@ -50,12 +54,12 @@ async def restore_rooms(muc: MucService, db: Database) -> int:
         room.state.subject = subject
         room.saved_subject = subject
         restore_occupants(room.state, await occupants.load(db.conn, row.id))
-        said = said_from_rows(await archive.chat(row.id))
+        said = said_from_rows(await archive.recent(row.id, keep))
         room.state.history.extend(said)
         if said:
             chat.last_activity = said[-1].stamp
         log.info(
-            "restored %s (%s, %d occupants, %d messages)",
+            "restored %s (%s, %d occupants, %d recent messages)",
             row.id,
             chat.status,
             len(room.state.occupants),
@@ -63,7 +67,7 @@ async def restore_rooms(muc: MucService, db: Database) -> int:
         )
     desk = muc.desk
     restore_occupants(desk.room.state, await occupants.load(db.conn, DESK))
-    desk.room.state.history.extend(said_from_rows(await archive.chat(DESK)))
+    desk.room.state.history.extend(said_from_rows(await archive.recent(DESK, keep)))
     for occupant in list(desk.room.state.occupants.values()):
         member = await muc.staff.get(occupant.jid)
         if member is not None:
