@@ -4,7 +4,9 @@ Renders ``prosody-config/production.cfg.lua.in`` with the names and port that
 ``huddle.example.toml``'s defaults expect (component ``support.<domain>`` on 5347,
 visitors on ``guest.<domain>``, staff on ``<domain>``), so the two files agree
 without editing. The component secret is not in the output: Prosody reads it from
-an environment variable (see the template's comments and ADMIN.md).
+an environment variable (see the template's comments and ADMIN.md). Beside the
+config goes ``visitor-fence.pfw``, the mod_firewall rules that keep visitors to
+the support service.
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from component.config import DOMAIN, LABEL
-from component.dev.prosody import lua_string
+from component.dev.prosody import FENCE_FILE, VISITOR_LOGIN_WINDOW, lua_string, render_fence
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "prosody-config" / "production.cfg.lua.in"
+# New visitor connections one address may open per window (mod_c2s_conn_throttle):
+# a few visitors behind one company or carrier address, not a login flood.
+VISITOR_LOGINS = 20
 DEFAULT_COMPONENT_PORT = 5347
 DEFAULT_SECRET_ENV = "HUDDLE_SECRET"
 DEFAULT_WWW_DIR = "/var/www/huddle"
@@ -153,7 +158,15 @@ def render(settings: ProsodySettings, template: Path = TEMPLATE) -> str:
         secret_env=settings.secret_env,
         www_dir=lua_string(settings.www_dir),
         cors_block=cors_block(settings.widget_origins),
+        visitor_logins=VISITOR_LOGINS,
+        visitor_login_window=VISITOR_LOGIN_WINDOW,
     )
+
+
+def render_visitor_fence(settings: ProsodySettings) -> str:
+    """The mod_firewall rules the config loads from ``visitor-fence.pfw`` beside it."""
+    settings.check()
+    return render_fence(settings.visitor_domain, settings.service)
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -193,7 +206,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="folder Prosody serves at /, holding chat/ (the widget), console/ and "
         "converse/ (%(default)s)",
     )
-    parser.add_argument("--output", "-o", type=Path, help="write here instead of printing")
+    parser.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        help=f"write the config here instead of printing it, and the visitor fence's "
+        f"rules to {FENCE_FILE} in the same folder",
+    )
     parser.set_defaults(func=run)
 
 
@@ -214,6 +233,13 @@ def run(args: argparse.Namespace) -> int:
     text = render(settings)
     if args.output is None:
         print(text, end="")
+        # Without its rules file Prosody runs with the fence down, logging only an error.
+        print(
+            f"huddle prosody-config: this config loads {FENCE_FILE} from its own folder; "
+            "--output writes both files",
+            file=sys.stderr,
+        )
     else:
         args.output.write_text(text)
+        args.output.with_name(FENCE_FILE).write_text(render_visitor_fence(settings))
     return 0

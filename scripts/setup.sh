@@ -11,6 +11,10 @@ SUDO=""
 need=()
 command -v prosody >/dev/null || need+=(prosody)
 command -v openssl >/dev/null || need+=(openssl)
+# Community modules: mod_firewall fences visitors in, mod_c2s_conn_throttle caps their
+# connections. Debian's prosody-modules installs them beside Prosody's own.
+[ -f /usr/lib/prosody/modules/mod_firewall/mod_firewall.lua ] \
+    || [ -f /usr/lib/prosody/modules/mod_firewall.lua ] || need+=(prosody-modules)
 # A terminal XMPP client and tmux to drive it: tests/terminal (staff on Profanity).
 command -v profanity >/dev/null || need+=(profanity)
 command -v tmux >/dev/null || need+=(tmux)

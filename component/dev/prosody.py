@@ -14,7 +14,17 @@ from pathlib import Path
 from component.dev.certs import Certificate, ensure_certificate
 from component.dev.ports import LOOPBACK, DevPorts, port_is_free
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "prosody-config" / "dev.cfg.lua.in"
+PROSODY_CONFIG = Path(__file__).resolve().parents[2] / "prosody-config"
+TEMPLATE = PROSODY_CONFIG / "dev.cfg.lua.in"
+# mod_firewall rules that keep visitors to the support service; the dev and the
+# production configs load the same rules.
+FENCE_TEMPLATE = PROSODY_CONFIG / "visitor-fence.pfw.in"
+FENCE_FILE = "visitor-fence.pfw"
+# mod_c2s_conn_throttle on the visitor host: new connections per address per
+# window. The test suite logs in hundreds of visitors from 127.0.0.1 a minute;
+# production is far stricter (component/prosody_config.py).
+DEV_VISITOR_LOGINS = 100_000
+VISITOR_LOGIN_WINDOW = 60
 POLL_INTERVAL = 0.05
 LOG_TAIL_LINES = 40
 # Prosody keeps running after many startup failures (a port it cannot bind, a
@@ -30,6 +40,13 @@ class ProsodyError(RuntimeError):
 def lua_string(value: str) -> str:
     """Escape ``value`` for use between double quotes in a Lua string literal."""
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+
+
+def render_fence(visitor_domain: str, service: str, template: Path = FENCE_TEMPLATE) -> str:
+    """The visitor fence's mod_firewall rules for these two hosts."""
+    return string.Template(template.read_text()).substitute(
+        visitor_domain=visitor_domain, service=service
+    )
 
 
 def _read_from(path: Path, offset: int = 0) -> str:
@@ -76,6 +93,8 @@ class ProsodyServer:
         service: str = "support.localhost",
         static_path: str = "/chat",
         template: Path = TEMPLATE,
+        visitor_logins: int = DEV_VISITOR_LOGINS,
+        visitor_login_window: int = VISITOR_LOGIN_WINDOW,
     ) -> None:
         self.state_dir = Path(state_dir).resolve()
         self.ports = ports
@@ -85,7 +104,10 @@ class ProsodyServer:
         self.service = service
         self.static_path = static_path
         self.template = template
+        self.visitor_logins = visitor_logins
+        self.visitor_login_window = visitor_login_window
         self.config_path = self.state_dir / "prosody.cfg.lua"
+        self.fence_path = self.state_dir / FENCE_FILE
         self.data_dir = self.state_dir / "prosody-data"
         self.www_dir = self.state_dir / "www"
         self.log_path = self.state_dir / "prosody.log"
@@ -113,12 +135,18 @@ class ProsodyServer:
         return ensure_certificate(self.state_dir / "certs", self.staff_domain)
 
     def write_config(self) -> Path:
-        """Write ``prosody.cfg.lua`` (and the certificate, once); returns the config path."""
+        """Write ``prosody.cfg.lua``, the visitor fence's rules and (once) the
+        certificate; returns the config path."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir.mkdir(exist_ok=True)
         self.www_dir.mkdir(exist_ok=True)
         cert = self.certificate()
-        text = string.Template(self.template.read_text()).substitute(
+        template = self.template.read_text()
+        # A template that does not load these rules may sit beside its own copy
+        # (the production config in tests/prosody_config), which must stay as written.
+        if "$fence_rules" in template:
+            self.fence_path.write_text(render_fence(self.visitor_domain, self.service))
+        text = string.Template(template).substitute(
             run_as_root="true" if os.geteuid() == 0 else "false",
             pidfile=lua_string(str(self.pid_path)),
             data_path=lua_string(str(self.data_dir)),
@@ -134,6 +162,9 @@ class ProsodyServer:
             visitor_domain=lua_string(self.visitor_domain),
             service=lua_string(self.service),
             component_secret=lua_string(self.secret),
+            fence_rules=lua_string(str(self.fence_path)),
+            visitor_logins=self.visitor_logins,
+            visitor_login_window=self.visitor_login_window,
         )
         self.config_path.write_text(text)
         # The component secret is in it.

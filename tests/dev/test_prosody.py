@@ -7,7 +7,14 @@ import pytest
 
 from component.dev.ports import LOOPBACK, find_free_ports, port_is_free
 from component.dev.prosody import ProsodyError, ProsodyServer
-from tests.dev.dev_clients import TIMEOUT, disconnect, login, process_exists
+from tests.dev.dev_clients import (
+    TIMEOUT,
+    disconnect,
+    first_event,
+    login,
+    plain_loopback_client,
+    process_exists,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -23,6 +30,52 @@ async def test_generated_config_passes_prosodyctl_check(tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+async def test_the_visitor_fence_is_written_for_the_servers_own_hosts(tmp_path):
+    server = ProsodyServer(
+        tmp_path, find_free_ports(), "secret",
+        visitor_domain="anon.example.test", service="help.example.test",
+    )  # fmt: skip
+    config = server.write_config().read_text()
+    rules = server.fence_path.read_text()
+    assert f'firewall_scripts = {{ "{server.fence_path}" }}' in config
+    assert "%ZONE huddle_service: help.example.test" in rules
+    assert "TO: anon.example.test" in rules and "FROM: anon.example.test" in rules
+    assert "guest.localhost" not in rules and "support.localhost" not in rules
+    # mod_firewall's own compiler accepts them.
+    result = subprocess.run(
+        ["prosodyctl", "--config", str(server.config_path), "mod_firewall", str(server.fence_path)],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Chain preroute" in result.stdout and "Chain deliver" in result.stdout
+
+
+async def test_new_visitor_connections_per_address_are_capped(tmp_path, clients):
+    server = ProsodyServer(tmp_path, find_free_ports(), "secret", visitor_logins=3)
+    await server.register("jennie", "localhost", "pw")
+    await server.start()
+    try:
+        for _ in range(3):
+            clients.append(
+                await login("guest.localhost", "", server.ports.c2s, sasl_mech="ANONYMOUS")
+            )
+        refused = plain_loopback_client("guest.localhost", "", sasl_mech="ANONYMOUS")
+        clients.append(refused)
+        errors: list = []
+        refused.add_event_handler("stream_error", errors.append)
+        outcome = await first_event(
+            refused,
+            lambda: refused.connect(LOOPBACK, server.ports.c2s),
+            ["session_start", "stream_error"],
+        )
+        assert outcome == "stream_error"
+        assert errors[0]["condition"] == "policy-violation"
+        # Staff connect to another host, which keeps no count.
+        clients.append(await login("jennie@localhost", "pw", server.ports.c2s))
+    finally:
+        await server.stop()
 
 
 async def test_user_registered_before_start_logs_in(tmp_path):

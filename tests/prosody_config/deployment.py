@@ -112,11 +112,11 @@ async def prepare(state_dir: Path) -> Deployment:
     return Deployment(state_dir, prosody, cert, toml, secret, direct_tls_port)
 
 
-async def tls_login(
+def tls_client(
     deployment: Deployment, jid: str, password: str = "", resource: str = "test"
-) -> Client:
-    """A recorded client that logs in over STARTTLS, trusting only the
-    deployment's certificate and checking the name on it."""
+) -> Recorder:
+    """A recorded client, not yet connected, that will log in over STARTTLS,
+    trusting only the deployment's certificate and checking the name on it."""
     if password:
         xmpp = Recorder(f"{jid}/{resource}", password)
     else:
@@ -126,6 +126,14 @@ async def tls_login(
     xmpp.enable_plaintext = False
     xmpp.plugin["feature_mechanisms"].unencrypted_plain = False
     xmpp.ca_certs = deployment.certificate.cert
+    return xmpp
+
+
+async def tls_login(
+    deployment: Deployment, jid: str, password: str = "", resource: str = "test"
+) -> Client:
+    """A recorded client logged in over STARTTLS (see ``tls_client``)."""
+    xmpp = tls_client(deployment, jid, password, resource)
     started = asyncio.Event()
     xmpp.add_event_handler("session_start", lambda _: started.set())
     xmpp.connect(LOOPBACK, deployment.ports.c2s)

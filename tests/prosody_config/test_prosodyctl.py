@@ -64,6 +64,22 @@ async def test_prosodyctl_check_config_accepts_the_generated_config(etc_prosody,
     assert "All checks passed" in output, output
 
 
+async def test_mod_firewall_compiles_the_generated_fence(etc_prosody):
+    config = etc_prosody / "prosody.cfg.lua"
+    await generate_config(config)
+    rules = etc_prosody / "visitor-fence.pfw"
+    process = await asyncio.create_subprocess_exec(
+        "prosodyctl", "--config", str(config), "mod_firewall", str(rules),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output, _ = await asyncio.wait_for(process.communicate(), 60)
+    text = output.decode(errors="replace")
+    assert process.returncode == 0, text
+    assert "Chain preroute" in text and "Chain deliver" in text, text
+
+
 async def test_prosodyctl_check_certs_finds_one_certificate_for_all_three_names(tmp_path):
     deployment = await prepare(tmp_path / "state")
     code, output = await prosodyctl_check(deployment.prosody.write_config(), "certs")

@@ -9,7 +9,13 @@ import tomllib
 import pytest
 
 from component.cli import main
-from component.prosody_config import ProsodySettings, SettingsError, render
+from component.prosody_config import (
+    VISITOR_LOGINS,
+    ProsodySettings,
+    SettingsError,
+    render,
+    render_visitor_fence,
+)
 from tests.lifecycle.processes import REPO
 
 
@@ -62,6 +68,57 @@ def test_every_option_reaches_the_config():
         "--widget-origin https://www.example.com --widget-origin http://shop.example.com:8080 "
         "--secret-env CHAT_SECRET --www-dir /srv/widget"
     ) in text
+
+
+def host_section(config: list[str], header: str) -> list[str]:
+    """The lines of one VirtualHost or Component section, up to the next one."""
+    start = config.index(header) + 1
+    sections = ("VirtualHost", "Component")
+    ends = [i for i, line in enumerate(config[start:], start) if line.startswith(sections)]
+    return config[start : ends[0] if ends else len(config)]
+
+
+def test_the_visitor_host_is_fenced_in_and_capped():
+    settings = ProsodySettings.for_domain("example.org")
+    config = lines(render(settings))
+    visitors = host_section(config, 'VirtualHost "guest.example.org"')
+    assert 'modules_enabled = { "firewall"; "c2s_conn_throttle"; }' in visitors
+    assert 'firewall_scripts = { "visitor-fence.pfw" }' in visitors
+    assert f"cthrottler_logins_count = {VISITOR_LOGINS}" in visitors
+    assert "cthrottler_time = 60" in visitors
+    assert "allow_anonymous_s2s = false" in visitors
+    assert 'modules_disabled = { "mam"; "offline"; "s2s"; }' in visitors
+    # Staff are neither fenced nor capped.
+    staff = host_section(config, 'VirtualHost "example.org"')
+    assert not [line for line in staff if "firewall" in line or "cthrottler" in line]
+    server_wide = config[: config.index('VirtualHost "example.org"')]
+    assert not [line for line in server_wide if "firewall" in line]
+
+
+def test_the_fence_names_the_service_and_the_visitor_host():
+    rules = render_visitor_fence(
+        ProsodySettings.for_domain(
+            "example.com", service="chat.example.com", visitor_domain="anon.example.com"
+        )
+    )
+    assert "%ZONE huddle_service: chat.example.com" in rules.splitlines()
+    assert "TO: anon.example.com" in rules.splitlines()
+    assert "FROM: anon.example.com" in rules.splitlines()
+    assert "example.org" not in rules and "localhost" not in rules
+
+
+def test_output_writes_the_fence_beside_the_config(tmp_path):
+    config = tmp_path / "prosody.cfg.lua"
+    assert main(["prosody-config", "--domain", "example.org", "--output", str(config)]) == 0
+    settings = ProsodySettings.for_domain("example.org")
+    assert config.read_text() == render(settings)
+    assert (tmp_path / "visitor-fence.pfw").read_text() == render_visitor_fence(settings)
+
+
+def test_printing_the_config_says_where_the_fence_must_go(capsys):
+    assert main(["prosody-config", "--domain", "example.org"]) == 0
+    err = capsys.readouterr().err
+    assert "visitor-fence.pfw" in err and "--output" in err
 
 
 def test_without_a_widget_origin_cors_is_left_to_prosody_and_explained():
