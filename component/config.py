@@ -15,11 +15,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from roles.limits import Rate
+
 SupervisorSpeech = Literal["reveal", "whisper"]
 DEFAULT_WELCOME = "Welcome! Someone from our team will be with you shortly."
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 DOMAIN = re.compile(rf"^(?=.{{1,253}}$){LABEL}(\.{LABEL})*$")
+
+
+VISITOR_MESSAGES = Rate(1.0, 20)
+STAFF_MESSAGES = Rate(5.0, 50)
+PRESENCE = Rate(1.0, 20)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one visitor or staff member may ask of the service (``[limits]``)."""
+
+    chats_per_visitor: int = 3
+    waiting_chats: int = 100
+    visitor_messages: Rate = VISITOR_MESSAGES
+    staff_messages: Rate = STAFF_MESSAGES
+    presence: Rate = PRESENCE
+    max_id_chars: int = 128
+    max_status_chars: int = 300
+    left_messages_per_chat: int = 20
+    archive_messages_per_chat: int = 5000
 
 
 class ConfigError(ValueError):
@@ -46,6 +68,7 @@ class Config:
     grace_period: float = 120.0
     idle_timeout: float = 3600.0
     queue_update_interval: float = 10.0
+    limits: Limits = Limits()
 
     @property
     def desk(self) -> str:
@@ -69,6 +92,44 @@ def _get(table: Mapping[str, Any], section: str, key: str, kind: type, default: 
 def _bounded(name: str, value: float, low: float, high: float) -> None:
     if not low <= value <= high:
         raise ConfigError(f"{name}: must be between {low} and {high}, got {value!r}")
+
+
+def _int_in(
+    table: Mapping[str, Any], section: str, key: str, default: int, low: int, high: int
+) -> int:
+    value: int = _get(table, section, key, int, default)
+    _bounded(f"{section}.{key}", value, low, high)
+    return value
+
+
+def _rate(table: Mapping[str, Any], what: str, default: Rate) -> Rate:
+    per_second: float = _get(table, "limits", f"{what}_per_second", float, default.per_second)
+    _bounded(f"limits.{what}_per_second", per_second, 0.01, 10_000)
+    burst = _int_in(table, "limits", f"{what}_burst", default.burst, 1, 100_000)
+    return Rate(per_second, burst)
+
+
+def _limits(table: Mapping[str, Any]) -> Limits:
+    d = Limits()
+    return Limits(
+        chats_per_visitor=_int_in(
+            table, "limits", "chats_per_visitor", d.chats_per_visitor, 1, 100
+        ),
+        waiting_chats=_int_in(table, "limits", "waiting_chats", d.waiting_chats, 1, 1_000_000),
+        visitor_messages=_rate(table, "visitor_messages", d.visitor_messages),
+        staff_messages=_rate(table, "staff_messages", d.staff_messages),
+        presence=_rate(table, "presence", d.presence),
+        max_id_chars=_int_in(table, "limits", "max_id_chars", d.max_id_chars, 36, 4096),
+        max_status_chars=_int_in(
+            table, "limits", "max_status_chars", d.max_status_chars, 0, 10_000
+        ),
+        left_messages_per_chat=_int_in(
+            table, "limits", "left_messages_per_chat", d.left_messages_per_chat, 0, 10_000
+        ),
+        archive_messages_per_chat=_int_in(
+            table, "limits", "archive_messages_per_chat", d.archive_messages_per_chat, 10, 10**8
+        ),
+    )
 
 
 def _domain(name: str, value: str) -> str:
@@ -108,6 +169,20 @@ _KEYS: dict[str, set[str]] = {
         "queue_update_interval",
     },
     "routing": {"default_team", "offer_timeout"},
+    "limits": {
+        "chats_per_visitor",
+        "waiting_chats",
+        "visitor_messages_per_second",
+        "visitor_messages_burst",
+        "staff_messages_per_second",
+        "staff_messages_burst",
+        "presence_per_second",
+        "presence_burst",
+        "max_id_chars",
+        "max_status_chars",
+        "left_messages_per_chat",
+        "archive_messages_per_chat",
+    },
     "logging": {"level"},
 }
 _SECTIONS = set(_KEYS)
@@ -139,6 +214,7 @@ def parse_config(
     chat = data.get("chat", {})
     logging_ = data.get("logging", {})
     routing = data.get("routing", {})
+    limits = _limits(data.get("limits", {}))
 
     service = _domain("component.jid", _get(comp, "component", "jid", str, _REQUIRED))
     secret = _get(comp, "component", "secret", str, "")
@@ -209,6 +285,7 @@ def parse_config(
         grace_period=grace,
         idle_timeout=idle,
         queue_update_interval=queue_interval,
+        limits=limits,
     )
 
 

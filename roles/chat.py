@@ -39,6 +39,7 @@ class Chat:
     last_activity: float = 0.0
     told_place: int | None = None  # the place in line the visitor was last told
     told_at: float = 0.0
+    left_messages: int = 0  # messages left while nobody was available, counted to a cap
 
     def waiting_for(self, now: float) -> float:
         return (self.assigned_at or now) - self.created

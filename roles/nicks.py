@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Container
 
 from roles.model import VISITOR_SUFFIX
+from roles.visitor_text import flatten
 
 MAX_NICK = 48
 
 
 def _clean(text: str) -> str:
-    return " ".join(text.split())[:MAX_NICK]
+    # No control or bidi characters: a nick must read the same for everyone.
+    return flatten(text, MAX_NICK, mark_cut=False)
 
 
 def is_visitor_nick(nick: str) -> bool:

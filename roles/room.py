@@ -170,7 +170,10 @@ class RoomState:
         del self.sessions[nick], self.occupants[nick], self.nick_of_jid[occupant.jid]
         return out
 
-    def change_nick(self, session_jid: str, requested: str) -> list[Effect]:
+    def change_nick(
+        self, session_jid: str, requested: str, session: Session | None = None
+    ) -> list[Effect]:
+        """``session``: the presence that asked, which also updates show and status."""
         nick = self._nick(session_jid)
         occupant = self.occupants[nick]
         if occupant.role == "visitor":
@@ -180,7 +183,8 @@ class RoomState:
         else:
             new = " ".join(requested.split())
         if new == nick:
-            return self.update(self.primary(nick))
+            # The nick the visitor asked for maps to the one they have: an update.
+            return self.update(session or self.sessions[nick][session_jid])
         if new in self.occupants:
             # Only staff can reach this: visitor nicks never collide with staff.
             raise Refused("conflict", "That nickname is already in use.")

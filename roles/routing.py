@@ -1,4 +1,4 @@
-"""Which agent a waiting chat is offered to, and each visitor's place in line.
+"""Which agent a waiting chat is offered to.
 
 Pure: the component passes a snapshot of agents (from desk presence and the
 staff directory) and gets a decision back.
@@ -6,7 +6,7 @@ staff directory) and gets a decision back.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 # XEP-0045 presence show values that mean "I can take chats" (none is "available").
@@ -40,11 +40,3 @@ def pick_agent(
 
 def anyone_available(agents: Iterable[AgentState]) -> bool:
     return any(a.show in AVAILABLE_SHOWS for a in agents)
-
-
-def place_in_line(waiting: Sequence[str], chat: str) -> int | None:
-    """1-based position of ``chat`` among waiting chats (oldest first), or None."""
-    try:
-        return waiting.index(chat) + 1
-    except ValueError:
-        return None

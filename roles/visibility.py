@@ -24,9 +24,14 @@ def hears(viewer: Occupant, sender: Occupant, staff_only: bool) -> bool:
 
 def hears_said(viewer: Occupant, said: Said) -> bool:
     """``hears``, and for a correction or reaction, also heard what it refers to."""
-    if not hears(viewer, said.sender, said.staff_only):
-        return False
-    return said.refers_to is None or hears_said(viewer, said.refers_to)
+    # A loop, not recursion: a chain of corrections, each correcting the last,
+    # can be thousands long.
+    link: Said | None = said
+    while link is not None:
+        if not hears(viewer, link.sender, link.staff_only):
+            return False
+        link = link.refers_to
+    return True
 
 
 def may_message_privately(sender: Occupant, recipient: Occupant) -> bool:

@@ -15,11 +15,12 @@ import time
 from component.adhoc.flow import Ask, Done, Outcome, Request, Stage
 from component.adhoc.forms import Answers, Field, Table, bad_payload
 from component.desk.commands import chats_text
-from component.desk.desk import Desk, minutes, short
+from component.desk.desk import Desk, minutes, short, visitor_label
 from component.muc.rooms import Room
 from component.muc.service import MucService, Person
 from roles.chat import Chat
 from roles.refusal import Refused
+from roles.visitor_text import quoted
 
 CHAT = "chat"
 REASON = "reason"
@@ -53,7 +54,7 @@ def _choose(
         (
             chat.id,
             f"[{short(chat.id)}] {chat.status} · team {chat.team} · "
-            f"{chat.visitor_name or 'visitor'} · agent {_agent(desk, room, chat)}"
+            f"{visitor_label(chat)} · agent {_agent(desk, room, chat)}"
             f" · open {minutes(now - chat.created)}",
         )
         for room, chat in chats
@@ -80,7 +81,7 @@ async def list_chats(request: Request) -> Outcome:
             "chat": chat.id,
             "status": chat.status,
             "team": chat.team,
-            "visitor": chat.visitor_name or "visitor",
+            "visitor": quoted(chat.visitor_name, 64) if chat.visitor_name else "-",
             "agent": _agent(desk, room, chat),
             "waited": minutes(chat.waiting_for(now)),
         }

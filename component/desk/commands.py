@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime
 from typing import cast
 
-from component.desk.desk import Desk, chat_row, minutes, short
+from component.desk.desk import Desk, chat_row, minutes, short, visitor_label
 from component.muc.rooms import Room
 from component.muc.service import Person
 from roles.authorization import Action, may
@@ -19,6 +19,7 @@ from roles.commands import DESK_HELP, Command
 from roles.effects import Effect
 from roles.model import Occupant
 from roles.routing import pick_agent
+from roles.visitor_text import quoted
 
 Reply = list[Effect]
 
@@ -99,16 +100,18 @@ def _info(desk: Desk, room: Room) -> str:
     watchers = [o.name for o in state.occupants.values() if o.is_staff and o.hidden]
     lines = [
         f"Chat {chat.id} (team {chat.team}), {chat.status}",
-        f"Visitor: {chat.visitor_name or '-'} <{chat.visitor_jid}>"
+        f"Visitor: {quoted(chat.visitor_name, 64) if chat.visitor_name else '-'}"
+        f" <{chat.visitor_jid}>"
         + ("" if visitor is not None else " (away)"),
-        f"Email: {chat.visitor_email or '-'}; page: {chat.visitor_page or '-'}",
-        f"Browser: {chat.visitor_agent or '-'}",
+        f"Email given: {quoted(chat.visitor_email, 254) if chat.visitor_email else '-'}; "
+        f"page: {quoted(chat.visitor_page) if chat.visitor_page else '-'}",
+        f"Browser: {quoted(chat.visitor_agent) if chat.visitor_agent else '-'}",
         f"Waiting time: {minutes(chat.waiting_for(now))}; chat time: {minutes(now - chat.created)}",
         f"Agent: {desk.name_of(chat.assigned, room) if chat.assigned else 'none yet'}",
         f"Watching, hidden: {', '.join(watchers) if watchers else 'nobody'}",
     ]
     if chat.first_message:
-        lines.append(f"First message: {chat.first_message[:200]}")
+        lines.append(f"First message: {quoted(chat.first_message)}")
     return "\n".join(lines)
 
 
@@ -160,7 +163,7 @@ def chats_text(desk: Desk) -> str:
         agent_name = desk.name_of(chat.assigned, room)
         lines.append(
             f"[{short(chat.id)}] {chat.status} · team {chat.team} · "
-            f"{chat.visitor_name or 'visitor'} · agent {agent_name}"
+            f"{visitor_label(chat)} · agent {agent_name}"
             f" · watchers {watchers} · waited {minutes(chat.waiting_for(now))}"
             f" · open {minutes(now - chat.created)}"
         )

@@ -22,8 +22,9 @@ from roles.chat import Chat
 from roles.effects import Effect
 from roles.model import Occupant
 from roles.nicks import VISITOR_SUFFIX
-from roles.routing import AgentState, anyone_available, pick_agent, place_in_line
-from storage.chats import ChatRow, ChatStore
+from roles.routing import AgentState, anyone_available, pick_agent
+from roles.visitor_text import flatten, quoted
+from storage.chats import ChatRow, ChatStore, LeftMessage
 
 log = logging.getLogger(__name__)
 DESK = "desk"
@@ -36,6 +37,11 @@ def short(chat_id: str) -> str:
 def minutes(seconds: float) -> str:
     seconds = max(0, int(seconds))
     return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def visitor_label(chat: Chat) -> str:
+    """The visitor as staff read them: always marked, their words in quotes."""
+    return f"visitor {quoted(chat.visitor_name, 64)}" if chat.visitor_name else "a visitor"
 
 
 def chat_row(chat: Chat) -> ChatRow:
@@ -90,6 +96,26 @@ class Desk:
     def waiting(self) -> list[Chat]:
         return sorted(
             (c for _, c in self.chats() if c.status == "waiting"), key=lambda c: c.created
+        )
+
+    def waiting_count(self) -> int:
+        """Chats waiting for an agent, counting those being opened right now."""
+        return sum(
+            1
+            for room in self.muc.rooms.rooms.values()
+            if room is not self.room and (room.chat is None or room.chat.status == "waiting")
+        )
+
+    def in_line(self) -> list[tuple[Room, Chat]]:
+        """Waiting chats whose visitor is here, oldest first: a chat whose visitor
+        has gone holds no place in line and is offered to nobody."""
+        return sorted(
+            (
+                (room, chat)
+                for room, chat in self.chats()
+                if chat.status == "waiting" and room.state.visitor() is not None
+            ),
+            key=lambda rc: rc[1].created,
         )
 
     def find_chat(self, text: str) -> Room | None:
@@ -158,14 +184,14 @@ class Desk:
         return f"xmpp:{self.muc.room_jid(chat.id)}?join"
 
     def describe(self, chat: Chat, now: float) -> str:
-        who = chat.visitor_name or "a visitor"
+        line = visitor_label(chat)
         if chat.visitor_email:
-            who += f" <{chat.visitor_email}>"
-        line = f"{who} (team {chat.team}), waiting {minutes(now - chat.created)}"
+            line += f", email {quoted(chat.visitor_email, 254)}"
+        line += f" (team {chat.team}), waiting {minutes(now - chat.created)}"
         if chat.visitor_page:
-            line += f", on {chat.visitor_page[:200]}"
+            line += f", on {quoted(chat.visitor_page)}"
         if chat.first_message:
-            line += f': "{chat.first_message[:200]}"'
+            line += f": {quoted(chat.first_message)}"
         return f"{line} {self.join_link(chat)}"
 
     # -- chat lifecycle -----------------------------------------------------------
@@ -175,7 +201,7 @@ class Desk:
     ) -> Chat:
         """The chat record of a new room, stored before the visitor is told anything."""
         now = time.time()
-        name = nick.removesuffix(VISITOR_SUFFIX)
+        name = flatten(nick.removesuffix(VISITOR_SUFFIX), 64)
         chat = Chat(room.local, self.config.default_team, now, visitor_jid, name, last_activity=now)
         if details is not None:
             self._apply_details(chat, details)
@@ -223,10 +249,22 @@ class Desk:
         self._grace[chat.id] = loop.call_later(
             self.config.grace_period, lambda: self.spawn(self._grace_over(room))
         )
+        if chat.status == "waiting":
+            # Out of line until they come back: the offer goes to a real visitor.
+            self._cancel_offer(chat.id)
+            chat.offered_to = None
+            self.update_queue()
 
     def visitor_returned(self, room: Room) -> None:
-        if room.chat is not None and (timer := self._grace.pop(room.chat.id, None)):
+        chat = room.chat
+        if chat is None:
+            return
+        if timer := self._grace.pop(chat.id, None):
             timer.cancel()
+        if chat.status == "waiting":
+            chat.told_place = None
+            self.spawn(self.route(room))
+            self.update_queue()
 
     async def _grace_over(self, room: Room) -> None:
         async with self.muc.rooms.locked(room.local):
@@ -248,11 +286,16 @@ class Desk:
             return
         if sender is None:
             if not chat.first_message:
-                chat.first_message = body[:500]
+                chat.first_message = flatten(body, 500)
                 self.save(chat)
                 if chat.status == "waiting":
-                    self.announce(f"[{short(chat.id)}] {chat.visitor_name}: {body[:200]}")
-            if chat.status == "waiting" and not anyone_available(self.agents()):
+                    self.announce(f"[{short(chat.id)}] {visitor_label(chat)}: {quoted(body)}")
+            if (
+                chat.status == "waiting"
+                and chat.left_messages < self.config.limits.left_messages_per_chat
+                and not anyone_available(self.agents())
+            ):
+                chat.left_messages += 1
                 self.spawn(self.store.leave_message(chat.id, now, body))
         elif visible and (chat.status == "waiting" or chat.answered is None):
             # Only the first visible answer changes the chat; later ones cost nothing.
@@ -300,14 +343,18 @@ class Desk:
     # -- routing -----------------------------------------------------------------
 
     async def route_all(self) -> None:
-        for chat in self.waiting():
-            room = self.muc.rooms.get(chat.id)
-            if room is not None and chat.offered_to is None:
+        for room, chat in self.in_line():
+            if chat.offered_to is None:
                 await self.route(room)
 
     async def route(self, room: Room) -> None:
         chat = room.chat
-        if chat is None or chat.status != "waiting" or chat.offered_to is not None:
+        if (
+            chat is None
+            or chat.status != "waiting"
+            or chat.offered_to is not None
+            or room.state.visitor() is None
+        ):
             return
         agent = pick_agent(self.agents(), chat.team, chat.passed)
         if agent is None:
@@ -321,7 +368,7 @@ class Desk:
             return
         chat.offered_to = agent.jid
         log.info("offering %s to %s", chat.id, agent.jid)
-        self.invite(agent.jid, room, f"New chat from {chat.visitor_name or 'a visitor'}")
+        self.invite(agent.jid, room, f"New chat from {visitor_label(chat)}")
         self._start_offer_timer(chat, agent.jid)
 
     def _start_offer_timer(self, chat: Chat, jid: str) -> None:
@@ -351,18 +398,13 @@ class Desk:
     def update_queue(self) -> None:
         """Tell waiting visitors their place in line when it changed, rate-limited."""
         now = time.time()
-        waiting = [c.id for c in self.waiting()]
         next_due: float | None = None
-        for chat in self.waiting():
-            place = place_in_line(waiting, chat.id)
-            if place is None or place == chat.told_place:
+        for place, (room, chat) in enumerate(self.in_line(), start=1):
+            if place == chat.told_place:
                 continue
             due = chat.told_at + self.config.queue_update_interval
             if now < due:
                 next_due = due if next_due is None else min(next_due, due)
-                continue
-            room = self.muc.rooms.get(chat.id)
-            if room is None:
                 continue
             chat.told_place, chat.told_at = place, now
             text = "You are next in line." if place == 1 else f"You are number {place} in line."
@@ -388,9 +430,20 @@ class Desk:
             return
         left = await self.store.unannounced()
         if left:
-            for msg in left:
-                self.announce(f"Message left in [{short(msg.chat_id)}]: {msg.body[:500]}")
+            self.announce(self._left_notice(left))
             await self.store.mark_announced([m.id for m in left])
+
+    def _left_notice(self, left: list[LeftMessage]) -> str:
+        """All messages left while nobody was available, in one notice, a line per chat."""
+        by_chat: dict[str, list[str]] = {}
+        for msg in left:
+            by_chat.setdefault(msg.chat_id, []).append(quoted(msg.body))
+        lines = [f"Messages left while nobody was available ({len(left)}):"]
+        for chat_id, bodies in by_chat.items():
+            room = self.muc.rooms.get(chat_id)
+            who = visitor_label(room.chat) if room is not None and room.chat else "a visitor"
+            lines.append(f"[{short(chat_id)}] {who}: {' · '.join(bodies)}")
+        return "\n".join(lines)
 
     async def resume(self) -> None:
         """After a restart: visitors who are gone get their grace period again,

@@ -50,6 +50,14 @@ class Content:
     def refers_to(self) -> str | None:
         return self.reactions_to or self.marks
 
+    def ids(self) -> tuple[str, ...]:
+        """Every id the client chose: its own, and those it points at."""
+        return tuple(
+            value
+            for value in (self.id, self.origin_id, self.replaces, self.reactions_to, self.marks)
+            if value
+        )
+
     @property
     def empty(self) -> bool:
         return not (self.archived or self.chat_state or self.marker)

@@ -11,6 +11,9 @@ from roles.effects import Said
 
 NS_MUC = "http://jabber.org/protocol/muc"
 DEFAULT_MAXSTANZAS = 20
+# Larger values mean "everything" anyway; capping them keeps the arithmetic in
+# range (a 400-digit ``seconds`` would overflow a float).
+LARGEST = 10**10
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +26,7 @@ class HistoryRequest:
 
 def _int(value: str | None) -> int | None:
     try:
-        return max(0, int(value)) if value is not None else None
+        return min(LARGEST, max(0, int(value))) if value is not None else None
     except ValueError:
         return None
 
@@ -33,7 +36,7 @@ def _since(value: str | None) -> float | None:
         return None
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 

@@ -61,6 +61,9 @@ class MessageHandler:
                 raise Refused("not-acceptable", "You are not in this chat.", "modify")
             content = parse_content(msg)
             self._check_size(content)
+            self._check_rate(room, sender)
+            if content.archived:
+                await self._check_room_left(room)
             if target.kind == "occupant":
                 if msg["type"] == "groupchat":
                     raise Refused("bad-request", "Groupchat messages go to the room.", "modify")
@@ -89,6 +92,32 @@ class MessageHandler:
         if content.body is not None and len(content.body) > limit:
             raise Refused(
                 "policy-violation", f"Messages are limited to {limit} characters.", "modify"
+            )
+        # Ids are kept in the archive and reflected to everyone: a client may
+        # choose them, but not their size.
+        longest = self.muc.config.limits.max_id_chars
+        if any(len(value) > longest for value in content.ids()):
+            raise Refused(
+                "policy-violation", f"Message ids are limited to {longest} characters.", "modify"
+            )
+
+    def _check_rate(self, room: Room, sender: Occupant) -> None:
+        limits = self.muc.config.limits
+        rate = limits.staff_messages if sender.is_staff else limits.visitor_messages
+        if not room.buckets.take((sender.jid, "message"), rate, time.monotonic()):
+            raise Refused(
+                "policy-violation", "You are sending messages too fast; wait a moment.", "wait"
+            )
+
+    async def _check_room_left(self, room: Room) -> None:
+        """A chat's archive has a size; past it nothing more is said in that chat."""
+        if room.archived is None:
+            room.archived = await self.muc.archived_count(room.local)
+        if room.archived >= self.muc.config.limits.archive_messages_per_chat:
+            raise Refused(
+                "resource-constraint",
+                "This chat is full; please start a new one to go on.",
+                "wait",
             )
 
     async def _groupchat(

@@ -15,7 +15,7 @@ import time
 from slixmpp import Presence
 
 from component.addressing import ROOM_PREFIX, check_room_name, target_of
-from component.desk.desk import DESK
+from component.desk.desk import DESK, chat_row
 from component.muc.history import NS_MUC, parse_history_request
 from component.muc.rooms import Room
 from component.muc.service import MucService, Person
@@ -23,14 +23,17 @@ from component.muc.visitor_details import parse_visitor_details
 from roles.assignment import joins_hidden
 from roles.model import Session
 from roles.refusal import Refused
+from roles.visitor_text import flatten
 
 log = logging.getLogger(__name__)
 SHOWS = ("away", "chat", "dnd", "xa")
 
 
-def _session(pres: Presence) -> Session:
+def _session(pres: Presence, max_status: int) -> Session:
     show = pres["show"] if pres["show"] in SHOWS else None
-    return Session(str(pres["from"]), show, pres["status"] or None)
+    # Cut, not refused: a refused presence would keep staff out of the room.
+    status = flatten(pres["status"], max_status) if pres["status"] else ""
+    return Session(str(pres["from"]), show, status or None)
 
 
 class PresenceHandler:
@@ -60,17 +63,31 @@ class PresenceHandler:
                     await self.muc.leave(room, session_jid, pres["status"] or None)
                 return
             if room is not None and joined:
+                self._check_rate(room, session_jid)
                 nick = room.state.nick_of_session[session_jid]
                 if target.nick == nick:
-                    effects = room.state.update(_session(pres))
+                    effects = room.state.update(self._session(pres))
                     self._details(room, session_jid, pres)
                 else:
-                    effects = room.state.change_nick(session_jid, target.nick)
+                    effects = room.state.change_nick(
+                        session_jid, target.nick, self._session(pres)
+                    )
                 await self.muc.publish(room, effects)
                 if room.local == DESK:
                     await self.muc.desk.desk_changed(None)
                 return
             await self._join(pres, target.room, target.nick)
+
+    def _session(self, pres: Presence) -> Session:
+        return _session(pres, self.muc.config.limits.max_status_chars)
+
+    def _check_rate(self, room: Room, session_jid: str) -> None:
+        occupant = room.state.occupant_of(session_jid)
+        rate = self.muc.config.limits.presence
+        if occupant and not room.buckets.take((occupant.jid, "presence"), rate, time.monotonic()):
+            raise Refused(
+                "policy-violation", "You are changing your status too fast; wait a moment.", "wait"
+            )
 
     def _details(self, room: Room, session_jid: str, pres: Presence) -> None:
         occupant = room.state.occupant_of(session_jid)
@@ -92,23 +109,30 @@ class PresenceHandler:
             return
         room = self.muc.rooms.get(local)
         check_room_name(local)
+        history = parse_history_request(pres.xml.find(f"{{{NS_MUC}}}x"))
         created = False
         if room is None:
             if not local.startswith(ROOM_PREFIX) or person.role != "visitor":
                 raise Refused("item-not-found", "There is no such chat.")
             if await self.muc.desk.store.get(local) is not None:
                 raise Refused("item-not-found", "This chat has ended.")
-            room = self.muc.create_room(local)
-            created = True
+            room = self.muc.rooms.get(local)  # another join may have made it meanwhile
+            if room is None:
+                # No await between the count and the new room: concurrent joins
+                # cannot all pass a limit that only one of them fits under.
+                self._check_room_limits(person.jid)
+                room = self.muc.create_room(local, opener=person.jid)
+                created = True
         chat = room.chat
         state = room.state
         if person.role != "visitor" and chat is not None and state.person(person.jid) is None:
             chat.may_enter(person.jid, person.role)
         was_assigned = chat.assigned if chat is not None else None
         hidden = joins_hidden(state, chat, person.jid, person.role, time.time())
+        session_jid = str(pres["from"])
         try:
             effects = state.join(
-                _session(pres),
+                self._session(pres),
                 person.jid,
                 person.role,
                 person.name,
@@ -120,16 +144,18 @@ class PresenceHandler:
             if created:
                 self.muc.drop(room)
             raise
-        session_jid = str(pres["from"])
         nick_now = state.nick_of_session[session_jid]
         details = parse_visitor_details(pres.xml) if person.role == "visitor" else None
         desk = self.muc.desk
-        if created:
-            chat = await desk.open_chat(room, person.jid, nick_now, details)
-        history = parse_history_request(pres.xml.find(f"{{{NS_MUC}}}x"))
-        if created and self.muc.config.welcome:
-            effects.extend(state.tell(session_jid, self.muc.config.welcome))
-        await self.muc.publish(room, effects, history)
+        try:
+            if created:
+                chat = await desk.open_chat(room, person.jid, nick_now, details)
+            if created and self.muc.config.welcome:
+                effects.extend(state.tell(session_jid, self.muc.config.welcome))
+            await self.muc.publish(room, effects, history)
+        except BaseException:
+            await self._undo_join(room, session_jid, created)
+            raise
         log.info(
             "%s joined %s as %r (%s%s)",
             session_jid,
@@ -151,12 +177,46 @@ class PresenceHandler:
         else:
             desk.staff_entered(room, chat, person, was_assigned)
 
+    def _check_room_limits(self, visitor_jid: str) -> None:
+        limits = self.muc.config.limits
+        if self.muc.opened_by.get(visitor_jid, 0) >= limits.chats_per_visitor:
+            raise Refused(
+                "policy-violation",
+                "You have too many chats open; please go on in one of them.",
+                "wait",
+            )
+        if self.muc.desk.waiting_count() >= limits.waiting_chats:
+            raise Refused(
+                "resource-constraint",
+                "We are very busy right now; please try again in a few minutes.",
+                "wait",
+            )
+
+    async def _undo_join(self, room: Room, session_jid: str, created: bool) -> None:
+        """A join that failed half-way is taken back: the occupant is fully out."""
+        log.error("join of %s to %s failed; taking it back", session_jid, room.state.jid)
+        if session_jid not in room.state.nick_of_session:
+            return
+        effects = room.state.leave(session_jid)
+        if created:
+            if room.chat is not None:
+                room.chat.close(time.time(), "The chat could not be opened.")
+                await self.muc.desk.store.save(chat_row(room.chat))
+            self.muc.drop(room)
+            return
+        await self.muc.publish(room, [e for e in effects if e.to != session_jid])
+
     async def _join_desk(self, pres: Presence, person: Person, nick: str) -> None:
         if person.role == "visitor":
             raise Refused("registration-required", "The desk is for staff.", "auth")
         room = self.muc.desk.room
         effects = room.state.join(
-            _session(pres), person.jid, person.role, person.name, nick, join_id=pres["id"] or None
+            self._session(pres),
+            person.jid,
+            person.role,
+            person.name,
+            nick,
+            join_id=pres["id"] or None,
         )
         history = parse_history_request(pres.xml.find(f"{{{NS_MUC}}}x"))
         await self.muc.publish(room, effects, history)

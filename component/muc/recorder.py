@@ -138,6 +138,8 @@ class Recorder:
         if room.chat is not None and room.state.subject != room.saved_subject:
             rows.append((SET_SUBJECT, (room.state.subject, room.local)))
             room.saved_subject = room.state.subject
+        if seen and room.archived is not None:
+            room.archived += len(seen)
         if rows:
             await self.writer.write_many(rows)
         self.door.deliver(room.views, effects, history)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from component.muc.views import Views
 from roles.chat import Chat
+from roles.limits import Buckets
 from roles.room import RoomState
 
 
@@ -25,6 +26,9 @@ class Room:
     chat: Chat | None = None  # None for the desk
     saved_subject: str = ""  # the subject as last written to the database
     created: float = field(default_factory=time.time)
+    opener: str = ""  # the visitor who created the room, until it closes
+    archived: int | None = None  # messages in its archive; None until counted
+    buckets: Buckets = field(default_factory=Buckets)  # rate limits per occupant
 
 
 class Rooms:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -52,6 +53,8 @@ class MucService:
         self.staff = staff
         self.ids = ids
         self.rooms = Rooms()
+        # Open chats per visitor, for ``limits.chats_per_visitor``.
+        self.opened_by: Counter[str] = Counter()
         self.door = Door(xmpp)
         self.desk: Desk  # set once the database is open, before any stanza is handled
         self.recorder: Recorder  # likewise
@@ -84,6 +87,13 @@ class MucService:
             await self.audit(room.local, occupant.jid, "left")
         return True
 
+    async def archived_count(self, local: str) -> int:
+        async with self.db.conn.execute(
+            "SELECT COUNT(*) FROM messages WHERE chat_id = ?", (local,)
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row is not None else 0
+
     @property
     def db(self) -> Database:
         return self.recorder.writer.db
@@ -107,16 +117,25 @@ class MucService:
             return Person(jid.bare, "visitor", jid.local)
         return None
 
-    def create_room(self, local: str) -> Room:
+    def create_room(self, local: str, opener: str = "") -> Room:
         jid = self.room_jid(local)
         room = Room(
-            local, RoomState(jid, self.config.history_size), Views(self.xmpp, jid, self.ids)
+            local,
+            RoomState(jid, self.config.history_size),
+            Views(self.xmpp, jid, self.ids),
+            opener=opener,
         )
         self.rooms.add(room)
+        if opener:
+            self.opened_by[opener] += 1
         log.info("created room %s", jid)
         return room
 
     def drop(self, room: Room) -> None:
+        if self.rooms.get(room.local) is room and room.opener:
+            self.opened_by[room.opener] -= 1
+            if self.opened_by[room.opener] <= 0:
+                del self.opened_by[room.opener]
         self.rooms.discard(room.local)
         self.ids.forget_room(room.state.jid)
         log.info("room %s is gone", room.state.jid)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from xml.etree import ElementTree as ET
 
+from roles.visitor_text import flatten
+
 NS_VISITOR = "urn:huddle:visitor:0"
 LIMITS = {"name": 64, "email": 254, "page": 2000, "user-agent": 400}
 
@@ -30,6 +32,7 @@ def parse_visitor_details(stanza: ET.Element) -> VisitorDetails | None:
     values: dict[str, str] = {}
     for field, limit in LIMITS.items():
         child = element.find(f"{{{NS_VISITOR}}}{field}")
-        text = " ".join((child.text or "").split()) if child is not None else ""
-        values[field.replace("-", "_")] = text[:limit]
+        # Flattened: staff read these on desk lines a line break could forge.
+        text = flatten(child.text or "", limit) if child is not None else ""
+        values[field.replace("-", "_")] = text
     return VisitorDetails(**values)

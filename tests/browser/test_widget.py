@@ -62,8 +62,8 @@ async def test_visitor_chats_with_an_agent_through_the_widget(stack, connect, de
 
     # The details came with the join presence: the first announcement has them.
     announced = body(await jennie.expect(desk_notice(desk, "New chat")))
-    assert "Alice Example <alice@example.com>" in announced
-    assert f"on {stack.info.widget_url}" in announced
+    assert "from visitor “Alice Example”, email “alice@example.com”" in announced
+    assert f"on “{stack.info.widget_url}”" in announced
     room = await offered_room(jennie)
     assert f"xmpp:{room}?join" in announced
     # The room is the widget's own: chat-<128 random bits, hex>, kept for the tab.
@@ -177,7 +177,7 @@ async def test_one_script_tag_embeds_the_widget_on_another_site(
     await page.click(".huddle-form button[type=submit]")
 
     announced = body(await jennie.expect(desk_notice(desk, "New chat")))
-    assert f"from Frank (team support), waiting 0:00, on {shop_page} " in announced
+    assert f"from visitor “Frank” (team support), waiting 0:00, on “{shop_page}” " in announced
     room = await offered_room(jennie)
     await join_and_read_question(jennie, room, f"{room}/Frank (visitor)", "Is it dishwasher safe?")
     say(jennie, room, "It is.")

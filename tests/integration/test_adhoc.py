@@ -70,7 +70,7 @@ async def test_list_chats_shows_waiting_and_active_chats(connect, desk, stack, r
     assert status(reply) == "completed"
     assert f"[{chat_id.removeprefix('chat-')[:8]}] waiting" in note(reply)
     [row] = [r for r in rows(reply) if r["chat"] == chat_id]
-    assert (row["status"], row["visitor"], row["agent"]) == ("waiting", "Alice", "none yet")
+    assert (row["status"], row["visitor"], row["agent"]) == ("waiting", "“Alice”", "none yet")
 
 
 async def test_supervise_sends_an_invitation_to_watch_hidden(connect, desk, stack, room):

@@ -110,8 +110,8 @@ async def test_a_message_left_while_nobody_was_there_reaches_the_desk(connect, d
     await visitor.expect(groupchat_from(f"{room}/Alice (visitor)"))
     jennie = await connect("jennie")
     await on_desk(jennie, desk, "Jennie")
-    left = await jennie.expect(desk_notice(desk, "Message left"))
-    assert "555-0100" in left.find(q("body")).text
+    left = await jennie.expect(desk_notice(desk, "Messages left while nobody was available"))
+    assert "visitor “Alice”: “Please call me back on 555-0100”" in left.find(q("body")).text
 
 
 async def test_close_tells_the_visitor_destroys_the_room_and_keeps_it_closed(connect, desk, room):
@@ -182,7 +182,8 @@ async def test_visitor_details_reach_staff_and_nobody_else(connect, desk, room):
     )
     announced = await jennie.expect(desk_notice(desk, "New chat"))
     text = announced.find(q("body")).text
-    assert "Alice Liddell <alice@example.net>" in text and "shop.example/pricing" in text
+    assert "visitor “Alice Liddell”, email “alice@example.net”" in text
+    assert "on “https://shop.example/pricing”" in text
     await jennie.join(room, "Jennie")
     jennie.send(f"<message to='{room}' type='groupchat'><body>!info</body></message>")
     info = await jennie.expect(room_notice(room, "Chat chat-"))

@@ -103,8 +103,8 @@ async def test_info_tells_staff_who_is_watching(connect, desk, room):
     say(jennie, room, "!info")
     info = await jennie.expect(room_notice(room, "Chat chat-"))
     text = info.find(q("body")).text
-    assert "Visitor: Alice" in text and "Watching, hidden: John" in text
-    assert "Agent: Jennie" in text and "First message: hello" in text
+    assert "Visitor: “Alice” <" in text and "Watching, hidden: John" in text
+    assert "Agent: Jennie" in text and "First message: “hello”" in text
     assert "!info" not in visitor.raw and "Watching" not in visitor.raw
 
 

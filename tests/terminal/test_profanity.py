@@ -36,7 +36,7 @@ async def test_jennie_answers_a_visitor_from_profanity(stack, connect, room, pro
     await visitor.join(room, "Vera")
     await profanity.pane.wait_for(rf"New chat .*Vera.*xmpp:{re.escape(room)}\?join")
     say(visitor, room, "My refund is late")
-    await profanity.pane.wait_for(r"Vera: My refund is late")
+    await profanity.pane.wait_for(r"visitor “Vera”: “My refund is late”")
 
     # Jennie joins the chat: the visitor sees her arrive, she sees the question.
     await profanity.join(room, "Jennie")

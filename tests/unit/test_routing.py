@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from roles.routing import AgentState, anyone_available, pick_agent, place_in_line
+from roles.routing import AgentState, anyone_available, pick_agent
 
 
 def agent(jid, team="support", show=None, active=0, cap=3, idle=0.0):
@@ -37,8 +37,3 @@ def test_anyone_available_ignores_cap_but_not_show():
     assert anyone_available([agent("full", active=3, cap=3)])
     assert not anyone_available([agent("a", show="away"), agent("b", show="dnd")])
     assert not anyone_available([])
-
-
-def test_place_in_line():
-    assert place_in_line(["x", "y", "z"], "y") == 2
-    assert place_in_line(["x"], "missing") is None
