@@ -176,6 +176,10 @@ class Archive:
         async with self.db.conn.execute(sql, args) as cur:
             return [_row(tuple(r)) async for r in cur]
 
+    async def size(self, chat_id: str) -> int:
+        """How many messages a chat's archive holds (for its size limit)."""
+        return await self._count("chat_id = ?", (chat_id,))
+
     async def chat_ids_since(self, since: float) -> builtins.list[str]:
         async with self.db.conn.execute(
             "SELECT id FROM chats WHERE created >= ? ORDER BY created", (since,)

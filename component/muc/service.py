@@ -25,6 +25,7 @@ from roles.effects import Effect
 from roles.model import Role
 from roles.room import RoomState
 from storage import audit
+from storage.archive import Archive
 from storage.database import Database
 from storage.staff import StaffDirectory
 
@@ -88,11 +89,7 @@ class MucService:
         return True
 
     async def archived_count(self, local: str) -> int:
-        async with self.db.conn.execute(
-            "SELECT COUNT(*) FROM messages WHERE chat_id = ?", (local,)
-        ) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row is not None else 0
+        return await Archive(self.db).size(local)
 
     @property
     def db(self) -> Database:
