@@ -34,7 +34,7 @@ def say(line: str = "") -> None:
     print(line, flush=True)
 
 
-def connection_help(info: DevInfo, state_dir: Path) -> list[str]:
+def connection_help(info: DevInfo, state_dir: Path, certificate: Path | None = None) -> list[str]:
     width = max(len(account.jid) for account in info.accounts)
     lines = [
         "",
@@ -58,8 +58,17 @@ def connection_help(info: DevInfo, state_dir: Path) -> list[str]:
         f"  Staff console    {info.console_url}  (log in as a staff account above)",
         f"  Websocket        {info.websocket_url}",
         f"  All of this      {state_dir / 'dev.json'}",
-        "",
     ]
+    if certificate is not None:
+        lines += [
+            f"  Certificate      {certificate}",
+            "                Clients with no host/port setting (Dino) connect to the",
+            "                domain on port 5222 and trust only system CAs: start with",
+            "                --ports-from 5222 and trust the certificate system-wide:",
+            f"                  cp {certificate} /usr/local/share/ca-certificates/huddle-dev.crt",
+            "                  update-ca-certificates",
+        ]
+    lines.append("")
     return lines
 
 
@@ -89,7 +98,8 @@ async def run_dev(state_dir: Path, ports_from: int | None, *, start_component: b
             print(f"huddle dev: {exc}", file=sys.stderr, flush=True)
             return 1
         try:
-            for line in connection_help(stack.info, stack.state_dir):
+            certificate = stack.prosody.certificate().cert
+            for line in connection_help(stack.info, stack.state_dir, certificate):
                 say(line)
             say("Huddle dev stack is ready. Press Ctrl-C to stop.")
             await stop_requested.wait()

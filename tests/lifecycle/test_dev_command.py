@@ -64,6 +64,10 @@ async def test_dev_serves_a_chat_and_stops_everything_on_signal(state, spawn, lo
     assert info["widget_url"] == f"http://localhost:{first + 2}/chat/"
     assert info["widget_url"] in process.text("stdout")
     assert info["console_url"] in process.text("stdout")
+    # How to trust the dev certificate, for clients with no host setting (Dino).
+    assert f"cp {state / 'certs' / 'localhost.crt'} /usr/local/share/ca-certificates/" in (
+        process.text("stdout")
+    )
 
     prosody_config = str(state / "prosody.cfg.lua")
     prosody_pid = int((state / "prosody.pid").read_text())
