@@ -37,6 +37,7 @@ class PresenceOut:
     id: str | None = None  # the join presence's id, on the joining session's self-presence
     status: str | None = None  # the leaver's status text, on unavailable presence
     destroyed: bool = False  # the room is gone; ``status`` holds the reason
+    entering: bool = False  # the joining session's own presence, ending its join
 
 
 @dataclass(frozen=True, slots=True)

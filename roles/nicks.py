@@ -12,6 +12,10 @@ from roles.model import VISITOR_SUFFIX
 from roles.visitor_text import flatten
 
 MAX_NICK = 48
+# The room's own voice for staff: notices, command replies and announcements come
+# from this nick, which only staff see (clients such as Gajim show no message from
+# a bare room address). No staff member may hold it.
+SERVICE_NICK = "Huddle"
 
 
 def _clean(text: str) -> str:
@@ -39,11 +43,11 @@ def staff_nick(name: str, jid: str, taken: Container[str]) -> str:
     base = _clean(name) or jid.split("@", 1)[0]
     if is_visitor_nick(base):
         base = base[: -len(VISITOR_SUFFIX)].strip() or jid.split("@", 1)[0]
-    if base not in taken:
+    if base not in taken and base != SERVICE_NICK:
         return base
     nick = f"{base} ({jid.split('@', 1)[0]})"
     counter = 2
-    while nick in taken:
+    while nick in taken or nick == SERVICE_NICK:
         nick = f"{base} ({jid.split('@', 1)[0]} {counter})"
         counter += 1
     return nick

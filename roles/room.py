@@ -25,7 +25,7 @@ from roles.effects import (
     SubjectOut,
 )
 from roles.model import Occupant, Role, Session
-from roles.nicks import is_visitor_nick, staff_nick, visitor_nick
+from roles.nicks import SERVICE_NICK, is_visitor_nick, staff_nick, visitor_nick
 from roles.refusal import Refused
 from roles.visibility import hears_said, may_message_privately, sees
 
@@ -135,7 +135,9 @@ class RoomState:
             if other.nick != nick:
                 out.append(PresenceOut(session.jid, occupant, other, self.primary(other.nick)))
         codes = SELF | ({210} if nick != requested_nick else set())
-        out.append(PresenceOut(session.jid, occupant, occupant, session, codes, id=join_id))
+        out.append(
+            PresenceOut(session.jid, occupant, occupant, session, codes, id=join_id, entering=True)
+        )
         out.extend(self._broadcast_presence(occupant, session, skip=session.jid))
         out.append(HistoryOut(session.jid, occupant, self.history_for(occupant)))
         out.append(SubjectOut(session.jid, occupant, self.subject))
@@ -185,7 +187,7 @@ class RoomState:
         if new == nick:
             # The nick the visitor asked for maps to the one they have: an update.
             return self.update(session or self.sessions[nick][session_jid])
-        if new in self.occupants:
+        if new in self.occupants or new == SERVICE_NICK:
             # Only staff can reach this: visitor nicks never collide with staff.
             raise Refused("conflict", "That nickname is already in use.")
         out = self._broadcast_presence(occupant, None, frozenset({303}), new_nick=new)

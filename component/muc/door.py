@@ -46,6 +46,9 @@ class Door:
             if isinstance(effect, MessageOut):
                 send(views.message(effect))
             elif isinstance(effect, PresenceOut):
+                if effect.entering and effect.viewer.is_staff:
+                    # With the others, before the joiner's own presence (XEP-0045 §7.2.3).
+                    send(views.service_presence(effect.to))
                 send(views.presence(effect))
             elif isinstance(effect, HistoryOut):
                 for msg in self._history(views, effect, history or HistoryRequest()):

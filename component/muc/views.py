@@ -17,6 +17,7 @@ from component.muc.content import NS_SID, Content, write_content
 from component.muc.occupant_id import OccupantIds
 from roles.effects import MessageOut, NoticeOut, PresenceOut, PrivateOut, Said, SubjectOut
 from roles.model import Occupant
+from roles.nicks import SERVICE_NICK
 from roles.visibility import sees_real_jids
 
 NS_USER = "http://jabber.org/protocol/muc#user"
@@ -30,6 +31,8 @@ NS_FORWARD = "urn:xmpp:forward:0"
 HAT_TITLES = {"agent": "Agent", "supervisor": "Supervisor", "admin": "Admin"}
 HIDDEN_MARK = "hidden from the visitor"
 WHISPER_MARK = "[whisper] "
+SERVICE_STATUS = "Notices and commands of the support service; the visitor never sees it"
+SERVICE_HAT = "urn:huddle:hat:service"
 
 
 def _affiliation(occupant: Occupant) -> tuple[str, str]:
@@ -123,10 +126,24 @@ class Views:
         forwarded.append(inner)
         return outer
 
+    def service_presence(self, to: str) -> Presence:
+        """The service occupant, for a staff session entering the room."""
+        pres = self.xmpp.Presence()
+        pres["to"] = to
+        pres["from"] = f"{self.room_jid}/{SERVICE_NICK}"
+        pres["status"] = SERVICE_STATUS
+        x = ET.SubElement(pres.xml, f"{{{NS_USER}}}x")
+        ET.SubElement(x, f"{{{NS_USER}}}item", affiliation="owner", role="moderator")
+        hats = ET.SubElement(pres.xml, f"{{{NS_HATS}}}hats")
+        ET.SubElement(hats, f"{{{NS_HATS}}}hat", title="Support service", uri=SERVICE_HAT)
+        ET.SubElement(pres.xml, f"{{{NS_OCCUPANT_ID}}}occupant-id", id=self._service_id())
+        return pres
+
     def subject(self, effect: SubjectOut) -> Message:
         msg = self.xmpp.Message()
         msg["to"] = effect.to
-        msg["from"] = self.room_jid  # never a nick: it could be a hidden one (LEAKS #20)
+        # Never a person's nick: it could be a hidden one (LEAKS #20).
+        msg["from"] = self._service_voice(effect.viewer)
         msg["type"] = "groupchat"
         ET.SubElement(msg.xml, f"{{{msg.namespace}}}subject").text = effect.subject
         return msg
@@ -134,7 +151,9 @@ class Views:
     def notice(self, effect: NoticeOut) -> Message:
         msg = self.xmpp.Message()
         msg["to"] = effect.to
-        msg["from"] = self.room_jid
+        # Staff hear the room through its service occupant, whom visitors never
+        # see (LEAKS #30): for them the room itself speaks.
+        msg["from"] = self._service_voice(effect.viewer)
         msg["type"] = "groupchat"
         ET.SubElement(msg.xml, f"{{{msg.namespace}}}body").text = effect.text
         return msg
@@ -167,6 +186,12 @@ class Views:
             ET.SubElement(msg.xml, f"{{{NS_SID}}}stanza-id", id=said.stanza_id, by=self.room_jid)
         msg.append(self._occupant_id(said.sender))
         return msg
+
+    def _service_voice(self, viewer: Occupant) -> str:
+        return f"{self.room_jid}/{SERVICE_NICK}" if viewer.is_staff else self.room_jid
+
+    def _service_id(self) -> str:
+        return self.ids.of(SERVICE_NICK, self.room_jid)
 
     def _occupant_id(self, occupant: Occupant) -> ET.Element:
         return ET.Element(

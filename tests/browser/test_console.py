@@ -26,7 +26,7 @@ async def test_an_agent_takes_a_chat_from_the_desk_in_the_console(
     say(visitor, room, "My parcel never arrived")
     # Announced on the desk, with the link to join...
     announcement = page.locator(
-        f"converse-muc[jid='{desk}'] .chat-info", has_text=f"New chat [{chat_id[:8]}]"
+        f"converse-muc[jid='{desk}'] .chat-msg", has_text=f"New chat [{chat_id[:8]}]"
     )
     await expect(announcement.locator(f"a[href='xmpp:{room}?join']")).to_be_visible()
     # ...and offered to Jennie, the one available agent of the team: Converse asks her.

@@ -126,7 +126,7 @@ class Client:
         )
         await self.expect(
             lambda s: (
-                (is_subject(s) and s.get("from") == room)
+                (is_subject(s) and s.get("from", "").split("/")[0] == room)
                 or (s.tag == q("presence") and s.get("type") == "error" and s.get("id") == pid)
             ),
             what=f"the end of joining {room}",

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from xml.etree import ElementTree as ET
 
 from component.dev.stack import DevStack
+from roles.nicks import SERVICE_NICK
 from tests.integration.client import Client, q
 
 NS_CONFERENCE = "jabber:x:conference"
@@ -48,7 +49,11 @@ def invitation_to(room: str):
 def desk_notice(desk: str, text: str):
     def match(s: ET.Element) -> bool:
         body = s.find(q("body"))
-        return s.get("from") == desk and body is not None and text in (body.text or "")
+        return (
+            s.get("from") in (desk, f"{desk}/{SERVICE_NICK}")
+            and body is not None
+            and text in (body.text or "")
+        )
 
     return match
 
@@ -64,7 +69,8 @@ async def on_desk(client: Client, desk: str, nick: str, show: str = "") -> None:
         f"{show_xml}</presence>"
     )
     await client.expect(
-        lambda s: s.get("from") == desk and s.find(q("subject")) is not None, what="desk subject"
+        lambda s: s.get("from", "").startswith(desk) and s.find(q("subject")) is not None,
+        what="desk subject",
     )
 
 

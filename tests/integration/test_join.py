@@ -42,14 +42,19 @@ async def test_join_sequence_others_then_self_then_history_then_subject(connect,
     got = await agent.join(room, "anything", presence_id="agent-join")
     assert [s.get("from") for s in got] == [
         f"{room}/Alice (visitor)",  # others' presence first
+        f"{room}/Huddle",  # the service occupant, for staff only
         f"{room}/Jennie",  # then self, nick set by the component
         f"{room}/Alice (visitor)",  # then history
-        room,  # then the subject, from the room itself
+        f"{room}/Huddle",  # then the subject, from the service occupant
     ]
-    assert codes(got[1]) == {"110", "210"} and got[1].get("id") == "agent-join"
-    assert got[2].find(q("delay", "urn:xmpp:delay")) is not None
-    assert got[2].find(q("body")).text == "I need help"
-    assert is_subject(got[3])
+    assert codes(got[2]) == {"110", "210"} and got[2].get("id") == "agent-join"
+    assert got[3].find(q("delay", "urn:xmpp:delay")) is not None
+    assert got[3].find(q("body")).text == "I need help"
+    assert is_subject(got[4])
+    # The visitor's own join had neither: for her the room itself speaks.
+    visitor_join = visitor.xmpp.stanzas[: visitor.cursor]
+    assert f"{room}/Huddle" not in visitor.raw
+    assert any(is_subject(s) and s.get("from") == room for s in visitor_join)
     # Staff see real JIDs (they moderate); the visitor told of Jennie does not.
     item = got[0].find(f"{q('x', NS_USER)}/{q('item', NS_USER)}")
     assert item.get("jid") == visitor.jid

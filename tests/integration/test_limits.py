@@ -118,7 +118,7 @@ async def test_a_closed_chat_frees_its_place_for_the_same_visitor(connect, stack
         john = await connect("john")
         await john.join(first, "John")
         say(john, first, "!close")
-        await visitor.expect(room_notice(first, "This chat has ended"))
+        await visitor.expect(presence_from(f"{first}/Alice (visitor)", "unavailable"))
         got = await visitor.join(second, "Alice")
         assert any("110" in codes(s) for s in got)
 

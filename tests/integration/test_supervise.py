@@ -7,6 +7,7 @@ import dataclasses
 
 import pytest
 
+from roles.nicks import SERVICE_NICK
 from tests.integration.client import (
     error_condition,
     groupchat_from,
@@ -28,7 +29,7 @@ def notice(room, text=None):
     def match(s):
         body = s.find(q("body"))
         return (
-            s.get("from") == room
+            s.get("from") in (room, f"{room}/{SERVICE_NICK}")
             and body is not None
             and (text is None or (body.text or "").startswith(text))
         )
