@@ -16,9 +16,16 @@ from component.muc.rooms import Room
 from roles.commands import HELP, Command
 from roles.effects import Effect, Said
 from roles.model import Occupant
+from roles.visitor_text import quoted
 
 log = logging.getLogger(__name__)
 MakeSaid = Callable[[Occupant, bool, Content], Said]
+
+
+def whispered(text: str) -> str:
+    """The sender's receipt for a whisper: some clients show their own copy of a
+    sent message, never the room's ``[whisper]`` reflection of it."""
+    return f"Only staff saw: {quoted(text)}"
 
 
 def run_command(
@@ -34,7 +41,8 @@ def run_command(
     if command.name == "whisper":
         if not command.arg:
             return state.tell(session_jid, "Usage: !w <text> - only staff will see it.")
-        return state.say(session_jid, make_said(sender, True, replace(content, body=command.arg)))
+        said = state.say(session_jid, make_said(sender, True, replace(content, body=command.arg)))
+        return [*said, *state.tell(session_jid, whispered(command.arg))]
 
     effects: list[Effect] = state.say(session_jid, make_said(sender, True, content))
     if command.name == "say":

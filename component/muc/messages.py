@@ -21,7 +21,7 @@ from slixmpp import Message
 from component.addressing import target_of
 from component.desk.commands import chat_command, desk_command
 from component.errors import error_condition
-from component.muc.commands import run_command
+from component.muc.commands import run_command, whispered
 from component.muc.content import Content, parse_content
 from component.muc.liveness import GONE
 from component.muc.rooms import Room
@@ -205,6 +205,10 @@ class MessageHandler:
             else:
                 staff_only = True
         effects.extend(state.say(session_jid, self._said(sender, staff_only, content, refers_to)))
+        if staff_only and content.replaces is None and content.body is not None:
+            effects.extend(
+                state.tell(session_jid, f"{whispered(content.body)} (!say <text> speaks)")
+            )
         return effects
 
     def _said(

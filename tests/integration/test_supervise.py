@@ -122,6 +122,8 @@ async def test_whisper_reaches_staff_only_and_marks_it(connect, room):
         groupchat_from(f"{room}/Jennie", "[whisper] is this a refund case?")
     )
     assert mine.get("id") == "wh1"  # the sender's client sees its message delivered
+    # A receipt in its own message, for clients that show only their local copy.
+    await chat.agent.expect(notice(room, "Only staff saw: “is this a refund case?”"))
     await chat.john.expect(groupchat_from(f"{room}/Jennie", "[whisper] is this a refund case?"))
     say(chat.john, room, "!whisper yes, I'll take it")
     await chat.agent.expect(groupchat_from(f"{room}/John", "[whisper] yes, I'll take it"))
@@ -211,8 +213,9 @@ async def test_whisper_mode_keeps_plain_messages_of_hidden_staff_staff_only(
     chat = await supervised_chat(connect, room)
     say(chat.john, room, "she seems upset")
     await chat.agent.expect(groupchat_from(f"{room}/John", "[whisper] she seems upset"))
+    await chat.john.expect(notice(room, "Only staff saw: “she seems upset” (!say <text> speaks)"))
     await chat.sync_visitor()
-    assert "upset" not in chat.visitor.raw
+    assert "upset" not in chat.visitor.raw and "Only staff saw" not in chat.visitor.raw
     chat.assert_no_leak()
     say(chat.john, room, "!say Hello, I am from Accounts")
     await chat.visitor.expect(presence_from(f"{room}/John"))
