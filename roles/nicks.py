@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Container
 
-from roles.model import VISITOR_SUFFIX
+from roles.model import VISITOR_SUFFIX, Occupant
 from roles.visitor_text import flatten
 
 MAX_NICK = 48
@@ -16,6 +16,11 @@ MAX_NICK = 48
 # from this nick, which only staff see (clients such as Gajim show no message from
 # a bare room address). No staff member may hold it.
 SERVICE_NICK = "Huddle"
+
+
+def service_occupant(service_jid: str) -> Occupant:
+    """The service occupant as a sender: the desk's announcements are its messages."""
+    return Occupant(SERVICE_NICK, service_jid, "admin", SERVICE_NICK)
 
 
 def _clean(text: str) -> str:

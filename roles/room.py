@@ -216,6 +216,11 @@ class RoomState:
             if hears_said(viewer, said)
         ]
 
+    def echo(self, session_jid: str, said: Said) -> list[Effect]:
+        """Reflect a message to its sender's sessions alone (a desk command)."""
+        nick = self._nick(session_jid)
+        return [MessageOut(to, self.occupants[nick], said) for to in self.sessions[nick]]
+
     def set_subject(self, subject: str) -> list[Effect]:
         self.subject = subject
         return [SubjectOut(to, viewer, subject) for to, viewer in self._viewers()]

@@ -11,23 +11,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Coroutine
 from typing import Any
 
 from component.config import Config
+from component.muc.content import Content
+from component.muc.recorder import message_insert
 from component.muc.rooms import Room
 from component.muc.service import MucService, Person
 from component.muc.visitor_details import VisitorDetails
 from roles.chat import Chat
-from roles.effects import Effect
+from roles.effects import Effect, Said
 from roles.model import Occupant
-from roles.nicks import VISITOR_SUFFIX
+from roles.nicks import VISITOR_SUFFIX, service_occupant
 from roles.routing import AgentState, anyone_available, pick_agent
 from roles.visitor_text import flatten, quoted
 from storage.chats import ChatRow, ChatStore, LeftMessage
 
 log = logging.getLogger(__name__)
 DESK = "desk"
+DESK_SUBJECT = "Staff desk: new chats are announced and offered here. !help lists the commands."
 
 
 def short(chat_id: str) -> str:
@@ -69,6 +73,7 @@ class Desk:
         self.muc = muc
         self.store = store
         self.room = muc.create_room(DESK)
+        self.room.state.subject = DESK_SUBJECT
         self.members: dict[str, Person] = {}  # staff on the desk, by bare JID
         self.idle_since: dict[str, float] = {}
         self._offers: dict[str, asyncio.TimerHandle] = {}
@@ -129,7 +134,21 @@ class Desk:
         return found[0] if len(found) == 1 else None
 
     def announce(self, text: str) -> None:
-        self.muc.door.deliver(self.room.views, self.room.state.notify_staff(text))
+        """A line on the desk from the service occupant, kept in the desk's history
+        and archive so that staff who join later read it too.
+
+        Delivered at once, written behind: an announcement is the desk's own
+        note, never something a client was promised, and must not fall behind
+        the invitation that follows it."""
+        said = Said(
+            service_occupant(self.config.service),
+            False,
+            time.time(),
+            str(uuid.uuid4()),
+            Content(id=None, body=text),
+        )
+        self.muc.door.deliver(self.room.views, self.room.state.say("", said))
+        self.spawn(self.muc.recorder.writer.write(*message_insert(DESK, said)))
 
     def tell_visitor(self, room: Room, text: str) -> None:
         visitor = room.state.visitor()
@@ -179,6 +198,17 @@ class Desk:
         nick = desk.nick_of_jid.get(jid)
         for to in desk.sessions[nick] if nick is not None else [jid]:
             self.muc.door.invite(to, room.state.jid, reason)
+
+    def pending(self) -> str:
+        """Waiting chats, oldest first, and whom each is offered to; "" if none."""
+        now = time.time()
+        lines = []
+        for room, chat in self.in_line():
+            line = f"[{short(chat.id)}] {self.describe(chat, now)}"
+            if chat.offered_to:
+                line += f" (offered to {self.name_of(chat.offered_to, room)})"
+            lines.append(line)
+        return f"Waiting now ({len(lines)}):\n" + "\n".join(lines) if lines else ""
 
     def join_link(self, chat: Chat) -> str:
         return f"xmpp:{self.muc.room_jid(chat.id)}?join"

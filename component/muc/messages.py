@@ -168,8 +168,10 @@ class MessageHandler:
     ) -> None:
         publish = self.muc.publish
         if room.chat is None:
-            # On the desk the command is shown to staff like any message, then answered.
-            await publish(room, room.state.say(session_jid, self._said(sender, False, content)))
+            # On the desk a command is between the asker and the desk: reflected to
+            # the asker alone (their client sees it delivered) and not archived.
+            said = replace(self._said(sender, False, content), stanza_id="")
+            await publish(room, room.state.echo(session_jid, said))
             await publish(room, await desk_command(self.muc.desk, session_jid, sender, command))
             return
         if command.name in CHAT_MOVES:

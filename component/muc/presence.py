@@ -221,3 +221,6 @@ class PresenceHandler:
         history = parse_history_request(pres.xml.find(f"{{{NS_MUC}}}x"))
         await self.muc.publish(room, effects, history)
         await self.muc.desk.desk_changed(person)
+        # Who just sat down at the desk learns what is waiting, offers included.
+        if pending := self.muc.desk.pending():
+            await self.muc.publish(room, room.state.tell(str(pres["from"]), pending))

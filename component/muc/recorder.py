@@ -47,6 +47,10 @@ def message_row(chat_id: str, said: Said) -> MessageRow:
 _NOBODY = Occupant("", "", "agent", "")
 
 
+def message_insert(chat_id: str, said: Said) -> tuple[str, Params]:
+    return archive.INSERT, archive.params(message_row(chat_id, said))
+
+
 def said_from_rows(rows: Sequence[MessageRow]) -> list[Said]:
     """Rebuild archived messages, linking corrections and reactions to what they
     refer to so that visibility is judged as it was live.
@@ -129,7 +133,7 @@ class Recorder:
                 said = effect.said
                 if said.stanza_id and said.stanza_id not in seen:
                     seen.add(said.stanza_id)
-                    rows.append((archive.INSERT, archive.params(message_row(room.local, said))))
+                    rows.append(message_insert(room.local, said))
             elif isinstance(effect, PresenceOut):
                 presence = True
         if presence:

@@ -191,7 +191,7 @@ class Views:
         return f"{self.room_jid}/{SERVICE_NICK}" if viewer.is_staff else self.room_jid
 
     def _service_id(self) -> str:
-        return self.ids.of(SERVICE_NICK, self.room_jid)
+        return self.ids.of(self.room_jid.partition("@")[2], self.room_jid)
 
     def _occupant_id(self, occupant: Occupant) -> ET.Element:
         return ET.Element(
