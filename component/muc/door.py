@@ -66,12 +66,18 @@ class Door:
             self.xmpp.send(views.archived(to, said, queryid))
 
     def invite(self, to: str, room_jid: str, reason: str) -> None:
-        """A XEP-0249 direct invitation with a plain-text fallback, from the desk:
-        clients file a message from a bare domain under server announcements."""
+        """A XEP-0249 direct invitation, of type normal, from the service's domain.
+
+        COMPAT: the one form every staff client presents as an invitation. Gajim
+        and Conversations drop one from a room (the desk), Gajim one of type
+        groupchat or chat; Converse.js knows no mediated invitations. No body:
+        Dino, Converse.js and poezio would show it as a second, stray message.
+        The desk's announcement, with its join link, is the plain-text fallback.
+        """
         msg = self.xmpp.Message()
         msg["to"] = to
-        msg["from"] = f"desk@{self.xmpp.boundjid.bare}"
-        ET.SubElement(msg.xml, f"{{{msg.namespace}}}body").text = f"{reason} - xmpp:{room_jid}?join"
+        msg["from"] = self.xmpp.boundjid.bare
+        msg["type"] = "normal"
         ET.SubElement(msg.xml, f"{{{NS_CONFERENCE}}}x", {"jid": room_jid, "reason": reason})
         self.xmpp.send(msg)
 

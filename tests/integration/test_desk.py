@@ -42,7 +42,9 @@ async def test_a_new_chat_is_announced_offered_and_taken(connect, desk, room):
     assert f"xmpp:{room}?join" in announced.find(q("body")).text
     assert "Alice" in announced.find(q("body")).text
     invitation = await jennie.expect(invitation_to(room))
-    assert invitation.get("from") == desk  # from the desk, not a bare domain
+    # From the service's domain, type normal, no body: what every client shows.
+    assert invitation.get("from") == desk.split("@")[1]
+    assert invitation.get("type") == "normal" and invitation.find(q("body")) is None
     say(visitor, room, "My invoice is wrong")
     follow_up = await jennie.expect(desk_notice(desk, "My invoice is wrong"))
     assert "Alice" in follow_up.find(q("body")).text

@@ -27,7 +27,8 @@ async def test_who_joins_the_desk_reads_the_announcements_they_missed(connect, d
     assert [s.get("from") for s in replayed] == [f"{desk}/{SERVICE_NICK}"]
     # ...and in the desk's archive.
     mark = john.mark()
-    fin = await john.iq(desk, "<query xmlns='urn:xmpp:mam:2'/>", "set")
+    last_page = "<set xmlns='http://jabber.org/protocol/rsm'><max>20</max><before/></set>"
+    fin = await john.iq(desk, f"<query xmlns='urn:xmpp:mam:2'>{last_page}</query>", "set")
     assert fin.get("type") == "result"
     archived = "".join(
         (s.findtext(f".//{q('body')}") or "") for s in john.since(mark) if s.tag == q("message")
