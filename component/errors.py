@@ -3,6 +3,12 @@
 Handlers raise ``Refused`` (or slixmpp's ``XMPPError``); nothing else builds
 error stanzas. Unexpected exceptions become ``internal-server-error`` and are
 logged with the stanza that caused them.
+
+A stanza whose addresses slixmpp cannot parse is answered ``jid-malformed``
+before any handler sees it. COMPAT: Prosody 0.12 lets through addresses that
+slixmpp's stringprep refuses (a nick with U+2064 or U+A4C7, unassigned in the
+Unicode version stringprep knows), and reading ``stanza["to"]`` then raises
+``InvalidJID`` wherever a handler does it.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from typing import TypeVar
 from xml.etree import ElementTree as ET
 
 from slixmpp.exceptions import XMPPError
+from slixmpp.jid import InvalidJID
 from slixmpp.stanza.rootstanza import RootStanza
 
 from roles.refusal import Refused
@@ -27,9 +34,12 @@ def send_error(stanza: RootStanza, condition: str, text: str, etype: str, app: s
     if stanza["type"] == "error":
         return  # never answer an error with an error (RFC 6120 §8.3.1)
     # Built by hand: Message.reply() would address a groupchat error to the bare JID.
+    # The addresses are copied as text, not parsed: the one being answered may
+    # be one slixmpp cannot parse (see ``reply_errors``).
     reply = type(stanza)(stream=stanza.stream)
-    reply["to"] = stanza["from"]
-    reply["from"] = stanza["to"]
+    for ours, theirs in (("to", "from"), ("from", "to")):
+        if address := stanza.xml.get(theirs):
+            reply.xml.set(ours, address)
     if stanza["id"]:
         reply["id"] = stanza["id"]
     reply["type"] = "error"
@@ -41,12 +51,31 @@ def send_error(stanza: RootStanza, condition: str, text: str, etype: str, app: s
         ET.SubElement(error, f"{{{NS_STANZAS}}}text").text = text
     if app:
         ET.SubElement(error, app)  # after the text, as RFC 6120 §8.3.2 orders them
-    reply.send()
+    # slixmpp's outgoing filters parse the addresses (its roster files every
+    # presence sent): an answer to an address it cannot parse must skip them.
+    if reply.stream is not None:
+        reply.stream.send(reply, use_filters=addressable(reply))
+
+
+def addressable(stanza: RootStanza) -> bool:
+    """Whether slixmpp can parse the stanza's addresses."""
+    try:
+        stanza["to"]
+        stanza["from"]
+    except InvalidJID:
+        return False
+    return True
 
 
 def reply_errors(handler: Callable[[S], Awaitable[None]]) -> Callable[[S], Awaitable[None]]:
     @wraps(handler)
     async def wrapper(stanza: S) -> None:
+        if not addressable(stanza):
+            log.info("unparsable address in %s to %r", stanza.name, stanza.xml.get("to", "")[:200])
+            # Unavailable presence asks for no answer; error stanzas get none anyway.
+            if not (stanza.name == "presence" and stanza["type"] == "unavailable"):
+                send_error(stanza, "jid-malformed", "That address is not valid.", "modify")
+            return
         try:
             await handler(stanza)
         except Refused as refused:
