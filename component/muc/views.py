@@ -33,10 +33,19 @@ HIDDEN_MARK = "hidden from the visitor"
 WHISPER_MARK = "[whisper] "
 SERVICE_STATUS = "Notices and commands of the support service; the visitor never sees it"
 SERVICE_HAT = "urn:huddle:hat:service"
+STAFF_SUBJECT = "A support chat. !help lists the staff commands; the visitor never sees them."
 
 
 def _affiliation(occupant: Occupant) -> tuple[str, str]:
-    return ("admin", "moderator") if occupant.is_staff else ("none", "participant")
+    """Staff are admins and moderators; a hidden one is shown to staff as a member.
+
+    COMPAT: Dino shows no status text and no hats, only the occupant list
+    grouped by affiliation: "Member" is how its users tell who is hidden.
+    Visitors never get a hidden occupant's presence at all.
+    """
+    if not occupant.is_staff:
+        return ("none", "participant")
+    return ("member", "moderator") if occupant.hidden else ("admin", "moderator")
 
 
 def _stamp(seconds: float) -> str:
@@ -145,7 +154,15 @@ class Views:
         # Never a person's nick: it could be a hidden one (LEAKS #20).
         msg["from"] = self._service_voice(effect.viewer)
         msg["type"] = "groupchat"
-        ET.SubElement(msg.xml, f"{{{msg.namespace}}}subject").text = effect.subject
+        subject = effect.subject
+        if effect.viewer.is_staff:
+            # COMPAT: Gajim shows every room's subject in a box on joining (an
+            # empty one reads "Changed by Unknown"); Converse.js announces one
+            # from a nick as just set unless it carries a delay.
+            subject = subject or STAFF_SUBJECT
+            stamp = {"stamp": _stamp(time.time()), "from": self.room_jid}
+            ET.SubElement(msg.xml, f"{{{NS_DELAY}}}delay", stamp)
+        ET.SubElement(msg.xml, f"{{{msg.namespace}}}subject").text = subject
         return msg
 
     def notice(self, effect: NoticeOut) -> Message:

@@ -9,6 +9,7 @@ import pytest
 
 from roles.nicks import SERVICE_NICK
 from tests.integration.client import (
+    NS_USER,
     error_condition,
     groupchat_from,
     presence_from,
@@ -64,6 +65,9 @@ async def test_the_seed_dialogue(connect, room):
     hat = arrived.find(f"{q('hats', HATS)}/{q('hat', HATS)}")
     assert hat.get("title") == "Supervisor (hidden)"
     assert "hidden from the visitor" in arrived.find(q("status")).text.lower()
+    # Staff clients that show neither status nor hats (Dino) list him as a member.
+    item = arrived.find(f"{q('x', NS_USER)}/{q('item', NS_USER)}")
+    assert item.get("affiliation") == "member"
     told = await jennie.expect(notice(room, "John is supervising this chat"))
     assert told.find(q("body")).text == "John is supervising this chat, hidden from the visitor."
 
@@ -138,6 +142,9 @@ async def test_reveal_and_hide_commands(connect, room):
     say(chat.john, room, "!reveal")
     appeared = await chat.visitor.expect(presence_from(f"{room}/John"))
     assert appeared.get("type") is None
+    # Staff see him become an admin like any visible colleague.
+    shown = await chat.agent.expect(presence_from(f"{room}/John"))
+    assert shown.find(f"{q('x', NS_USER)}/{q('item', NS_USER)}").get("affiliation") == "admin"
     await chat.agent.expect(notice(room, "John is now visible"))
     say(chat.john, room, "!reveal")
     await chat.john.expect(notice(room, "You are already visible"))
