@@ -33,15 +33,25 @@ class IqRouter:
         self.service = service
         self.known = known
         self.routes: dict[Key, IqHandler] = {}
+        self.unordered: set[Key] = set()
         # IQs to a room or occupant wait their turn behind the room's other
         # stanzas: a disco or ping right after a join must see the joined room.
         self.room_lock = room_lock
 
     def register(
-        self, iq_type: str, namespace: str, kinds: tuple[str, ...], handler: IqHandler
+        self,
+        iq_type: str,
+        namespace: str,
+        kinds: tuple[str, ...],
+        handler: IqHandler,
+        ordered: bool = True,
     ) -> None:
+        """``ordered=False``: the handler takes the locks it needs itself (ad-hoc
+        commands lock the chat they act on, which may be the room addressed)."""
         for kind in kinds:
             self.routes[(iq_type, namespace, kind)] = handler
+            if not ordered:
+                self.unordered.add((iq_type, namespace, kind))
 
     async def dispatch(self, iq: Iq) -> None:
         if iq["type"] not in ("get", "set"):
@@ -59,7 +69,12 @@ class IqRouter:
             send_error(iq, condition, "", "cancel")
             return
         try:
-            if self.room_lock is not None and target.kind in ("room", "occupant"):
+            key = (iq["type"], namespace, target.kind)
+            if (
+                self.room_lock is not None
+                and target.kind in ("room", "occupant")
+                and key not in self.unordered
+            ):
                 async with self.room_lock(target.room):
                     reply = await handler(iq, target)
             else:

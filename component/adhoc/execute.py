@@ -107,9 +107,12 @@ class Executor:
                 self.sessions.close(sid)
             reply = self._status(iq, node, sid, "completed")
             command = reply["command"]
-            command.add_note(outcome.note, "info")
-            if outcome.table is not None:
+            if outcome.table is not None and outcome.table.rows:
+                # A form and a note together: poezio shows neither the note nor
+                # Gajim both; the rows say it all.
                 render_table(command["form"], outcome.title, outcome.table)
+            else:
+                command.add_note(outcome.note, "info")
             return reply
         ask: Ask = outcome
         if sid:

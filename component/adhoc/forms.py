@@ -111,10 +111,20 @@ def render_fields(form: Form, title: str, instructions: str, fields: Iterable[Fi
             added.xml.insert(0, required)
 
 
+ROW_SEPARATOR = " · "
+
+
 def render_table(form: Form, title: str, table: Table) -> None:
+    """A table as one read-only line per row: a text-single field labelled with
+    the row's first cell, the other cells as "Label: value" in its value.
+
+    COMPAT: XEP-0004 ``reported``/``item`` tables hang Gajim 1.7 at "Executing…"
+    and poezio 0.14 shows none of their rows; short fields render in Gajim,
+    poezio, Converse.js and Profanity alike.
+    """
     form["type"] = "result"
     form["title"] = title
-    for var, label in table.columns:
-        form.add_reported(var, ftype="text-single", label=label)
-    for row in table.rows:
-        form.add_item(dict(row))
+    (key, _), *others = table.columns
+    for n, row in enumerate(table.rows, start=1):
+        cells = ROW_SEPARATOR.join(f"{label}: {row.get(var, '')}" for var, label in others)
+        form.add_field(var=f"{key}-{n}", ftype="text-single", label=row.get(key, ""), value=cells)

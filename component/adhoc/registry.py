@@ -44,11 +44,12 @@ class CommandNodes:
         person = await self.muc.person(requester)
         return [c for c in self.commands if allowed(person, c)]
 
-    async def node_items(self, node: str, requester: JID, items: DiscoItems) -> bool:
+    async def node_items(self, node: str, requester: JID, items: DiscoItems, at: str = "") -> bool:
+        """``at``: the address the list was asked of (the service, or a room)."""
         if node != NS_COMMANDS:
             return False
         for command in await self.runnable(requester):
-            items.add_item(JID(self.muc.config.service), node=command.node, name=command.name)
+            items.add_item(JID(at or self.muc.config.service), node=command.node, name=command.name)
         return True
 
     async def node_info(self, node: str, requester: JID, info: DiscoInfo) -> bool:
@@ -65,7 +66,9 @@ class CommandNodes:
 
 
 def register(router: IqRouter, muc: MucService) -> CommandNodes:
-    """Serve the commands at the service JID; the result goes to ``disco.register``."""
+    """Serve the commands at the service JID and at every room's, since clients
+    offer "Execute command" in a room's menu and ask the room (Gajim); the
+    result goes to ``disco.register``."""
     executor = Executor(muc, {c.node: c for c in COMMANDS})
-    router.register("set", NS_COMMANDS, ("service",), executor.handle)
+    router.register("set", NS_COMMANDS, ("service", "room"), executor.handle, ordered=False)
     return CommandNodes(muc, COMMANDS)

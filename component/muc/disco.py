@@ -27,6 +27,7 @@ from component.muc.ping import NS_PING
 from component.muc.rooms import Room
 from component.muc.service import MucService, Person
 from roles.model import Occupant, Role
+from roles.nicks import staff_nick
 from roles.refusal import Refused
 
 NS_INFO = "http://jabber.org/protocol/disco#info"
@@ -34,6 +35,7 @@ NS_ITEMS = "http://jabber.org/protocol/disco#items"
 NS_MUC = "http://jabber.org/protocol/muc"
 
 SERVICE_FEATURES = (NS_INFO, NS_ITEMS, NS_MUC, NS_PING)
+RESERVED_NICK = "x-roomuser-item"
 ROOM_FEATURES = (
     NS_INFO,
     NS_MUC,
@@ -64,7 +66,9 @@ class ServiceNodes(Protocol):
 
     async def node_info(self, node: str, requester: JID, info: DiscoInfo) -> bool: ...
 
-    async def node_items(self, node: str, requester: JID, items: DiscoItems) -> bool: ...
+    async def node_items(
+        self, node: str, requester: JID, items: DiscoItems, at: str = ""
+    ) -> bool: ...
 
 
 def register(router: IqRouter, muc: MucService, nodes: ServiceNodes | None = None) -> None:
@@ -96,7 +100,8 @@ def register(router: IqRouter, muc: MucService, nodes: ServiceNodes | None = Non
         return reply
 
     async def room_info(iq: Iq, target: Target) -> Iq:
-        _no_node(iq, "disco_info")
+        if iq["disco_info"]["node"]:
+            return await room_node_info(iq, target)
         known = await known_room(muc, iq["from"], target.room)
         room, role = known.room, known.role
         state = room.state
@@ -107,6 +112,9 @@ def register(router: IqRouter, muc: MucService, nodes: ServiceNodes | None = Non
         info.add_identity("conference", "text", name)
         for feature in ROOM_FEATURES:
             info.add_feature(feature)
+        if role != "visitor" and nodes is not None:
+            for feature in nodes.features:  # commands at the room's address, for staff
+                info.add_feature(feature)
         form = info["form"]
         form["type"] = "result"
         form.add_field("FORM_TYPE", "hidden", value="http://jabber.org/protocol/muc#roominfo")
@@ -116,9 +124,42 @@ def register(router: IqRouter, muc: MucService, nodes: ServiceNodes | None = Non
         return reply
 
     async def room_items(iq: Iq, target: Target) -> Iq:
-        _no_node(iq, "disco_items")
-        await known_room(muc, iq["from"], target.room)
+        known = await known_room(muc, iq["from"], target.room)
+        if node := iq["disco_items"]["node"]:
+            # The commands, for staff, at the room's own address.
+            reply = iq.reply(clear=True)
+            items = reply["disco_items"]
+            items["node"] = node
+            staff = known.role != "visitor"
+            at = muc.room_jid(target.room)
+            if (
+                not staff
+                or nodes is None
+                or not await nodes.node_items(node, iq["from"], items, at)
+            ):
+                raise Refused("item-not-found", "No such node.")
+            return reply
         return _empty_items(iq)
+
+    async def room_node_info(iq: Iq, target: Target) -> Iq:
+        known = await known_room(muc, iq["from"], target.room)
+        reply = iq.reply(clear=True)
+        info = reply["disco_info"]
+        node = iq["disco_info"]["node"]
+        info["node"] = node
+        staff = known.role != "visitor"
+        if staff and node == RESERVED_NICK and known.person is not None:
+            # XEP-0045 §7.12: the nick staff will get, so that a client that asks
+            # (Converse.js) joins with it and is not told it was changed.
+            person = known.person
+            state = known.room.state
+            present = state.person(person.jid)
+            nick = present.nick if present else staff_nick(person.name, person.jid, state.occupants)
+            info.add_identity("conference", "text", nick)
+            return reply
+        if not staff or nodes is None or not await nodes.node_info(node, iq["from"], info):
+            raise Refused("item-not-found", "No such node.")
+        return reply
 
     async def occupant(iq: Iq, target: Target) -> Iq:
         raise Refused("service-unavailable", "", "cancel")
@@ -178,8 +219,3 @@ def _empty_items(iq: Iq) -> Iq:
     reply = iq.reply(clear=True)
     reply.enable("disco_items")
     return reply
-
-
-def _no_node(iq: Iq, plugin: str) -> None:
-    if iq[plugin]["node"]:
-        raise Refused("item-not-found", "No such node.")

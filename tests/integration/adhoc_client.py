@@ -6,12 +6,17 @@ from __future__ import annotations
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape, quoteattr
 
+from component.adhoc.audit import COLUMNS as AUDIT_COLUMNS
+from component.adhoc.chats import COLUMNS as CHAT_COLUMNS
+from component.adhoc.forms import ROW_SEPARATOR
+from component.adhoc.staff import COLUMNS as STAFF_COLUMNS
 from tests.integration.client import Client, q
 
 NS_COMMANDS = "http://jabber.org/protocol/commands"
 NS_DATA = "jabber:x:data"
 NS_INFO = "http://jabber.org/protocol/disco#info"
 NS_ITEMS = "http://jabber.org/protocol/disco#items"
+TABLES = (AUDIT_COLUMNS, CHAT_COLUMNS, STAFF_COLUMNS)
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 ALL_COMMANDS = {
     "list-chats",
@@ -117,11 +122,20 @@ def values(reply: ET.Element) -> dict[str, str]:
 
 
 def rows(reply: ET.Element) -> list[dict[str, str]]:
-    """The items of a result form's table."""
-    return [
-        {f.get("var", ""): f.findtext(q("value", NS_DATA), "") for f in item}
-        for item in form(reply).findall(q("item", NS_DATA))
-    ]
+    """The rows of a result table, as ``forms.render_table`` writes them: a field
+    per row, labelled with its first cell, the others as "Label: value"."""
+    if command(reply).find(q("x", NS_DATA)) is None:
+        return []  # an empty table is a note
+    by_label = {label: var for columns in TABLES for var, label in columns}
+    found = []
+    for field in form(reply).findall(q("field", NS_DATA)):
+        key = field.get("var", "").rpartition("-")[0]
+        row = {key: field.get("label", "")}
+        for cell in field.findtext(q("value", NS_DATA), "").split(ROW_SEPARATOR):
+            label, _, value = cell.partition(": ")
+            row[by_label[label]] = value
+        found.append(row)
+    return found
 
 
 def error_text(reply: ET.Element) -> str:

@@ -9,11 +9,13 @@ from tests.integration.adhoc_client import (
     NS_COMMANDS,
     NS_DATA,
     NS_INFO,
+    NS_ITEMS,
     RUNNABLE,
     app_condition,
     command,
     error_text,
     execute,
+    form,
     listed,
     note,
     options,
@@ -22,7 +24,7 @@ from tests.integration.adhoc_client import (
     sessionid,
     status,
 )
-from tests.integration.client import error_condition, groupchat_from, presence_from, q
+from tests.integration.client import codes, error_condition, groupchat_from, presence_from, q
 from tests.integration.desk_helpers import invitation_to, room_notice, say
 
 pytestmark = pytest.mark.integration
@@ -68,9 +70,21 @@ async def test_list_chats_shows_waiting_and_active_chats(connect, desk, stack, r
     jennie = await connect("jennie")
     reply = await execute(jennie, stack.info.service, "list-chats")
     assert status(reply) == "completed"
-    assert f"[{chat_id.removeprefix('chat-')[:8]}] waiting" in note(reply)
     [row] = [r for r in rows(reply) if r["chat"] == chat_id]
     assert (row["status"], row["visitor"], row["agent"]) == ("waiting", "“Alice”", "none yet")
+    # One short read-only field per chat, which Gajim, poezio and Converse.js show.
+    table = form(reply)
+    assert table.get("type") == "result" and table.find(q("reported", NS_DATA)) is None
+    field = next(f for f in table.findall(q("field", NS_DATA)) if f.get("label") == chat_id)
+    assert field.get("type") == "text-single"
+    assert field.findtext(q("value", NS_DATA)).startswith("Status: waiting · Team: support · ")
+    assert note(reply) == ""  # no note beside the form: poezio would lose it
+
+
+async def test_list_chats_with_no_chats_is_a_note(connect, desk, stack):
+    jennie = await connect("jennie")
+    reply = await execute(jennie, stack.info.service, "list-chats")
+    assert note(reply) == "No chats right now." and rows(reply) == []
 
 
 async def test_supervise_sends_an_invitation_to_watch_hidden(connect, desk, stack, room):
@@ -222,3 +236,35 @@ async def test_protocol_errors(connect, stack):
     reply = await execute(admin, service, "add-staff", sessionid=sessionid(form))
     assert app_condition(reply) == "bad-payload" and "Submit the form" in error_text(reply)
     assert command(form).find(q("actions", NS_COMMANDS)).get("execute") == "complete"
+
+
+async def test_staff_run_commands_from_a_rooms_menu(connect, desk, stack, room):
+    """Clients offer "Execute command" in a room's menu and ask the room (Gajim)."""
+    jennie = await connect("jennie")
+    assert await listed(jennie, desk) == RUNNABLE["agent"]
+    items = await jennie.iq(desk, f"<query xmlns='{NS_ITEMS}' node='{NS_COMMANDS}'/>")
+    assert {i.get("jid") for i in items.iter(q("item", NS_ITEMS))} == {desk}
+    info = await jennie.iq(desk, f"<query xmlns='{NS_INFO}'/>")
+    assert NS_COMMANDS in {f.get("var") for f in info.iter(q("feature", NS_INFO))}
+    visitor = await connect()
+    await visitor.join(room, "Alice")
+    reply = await execute(jennie, room, "list-chats")
+    assert status(reply) == "completed" and room.split("@")[0] in {r["chat"] for r in rows(reply)}
+    # The visitor sees no commands in her own chat, nor any sign of them.
+    info = await visitor.iq(room, f"<query xmlns='{NS_INFO}'/>")
+    assert NS_COMMANDS not in {f.get("var") for f in info.iter(q("feature", NS_INFO))}
+    refused = await visitor.iq(room, f"<query xmlns='{NS_ITEMS}' node='{NS_COMMANDS}'/>")
+    assert refused.get("type") == "error"
+    assert error_text(refused) == "No such node."
+
+
+async def test_staff_learn_the_nick_they_will_get(connect, room):
+    """XEP-0045 §7.12: Converse.js asks, joins with it, and is not told it changed."""
+    visitor = await connect()
+    await visitor.join(room, "Alice")
+    jennie = await connect("jennie")
+    reply = await jennie.iq(room, f"<query xmlns='{NS_INFO}' node='x-roomuser-item'/>")
+    identity = reply.find(f"{q('query', NS_INFO)}/{q('identity', NS_INFO)}")
+    assert identity.get("name") == "Jennie"
+    got = await jennie.join(room, "Jennie")
+    assert not any("210" in codes(s) for s in got)
