@@ -56,6 +56,9 @@ class HuddleXMPP(ComponentXMPP):
         # receipts for any address: all wrong for a MUC service, so they go.
         for name in ("Presence", "IM", "IMError"):
             self.remove_handler(name)
+        # Its roster also keeps the last presence sent to every address, forever:
+        # one entry per room and recipient, flood chats included.
+        self.del_filter("out", self.roster._save_last_status)
         self.config = config
         self.stopping = False
         self.connected_once = asyncio.Event()

@@ -30,6 +30,16 @@ VISITOR_VIEW = Occupant("", "", "visitor", "")
 _DURATION = re.compile(r"^(\d+)([dhm])$")
 
 
+def one_line(data: object) -> str:
+    """JSON on one line, whatever the text: U+2028, U+2029 and U+0085 are line
+    breaks to many readers (Python's ``splitlines`` among them), so they are
+    escaped like the ASCII ones."""
+    text = json.dumps(data, ensure_ascii=False)
+    for char in ("\u2028", "\u2029", "\x85"):
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return text
+
+
 def parse_since(text: str) -> float:
     try:
         stamp = datetime.fromisoformat(text)
@@ -130,7 +140,7 @@ async def run_records(config: Config, args: argparse.Namespace) -> int:
             for number, chat_id in enumerate(ids, 1):
                 loaded = await _load(db, chat_id)
                 assert loaded is not None
-                print(json.dumps(transcript_json(*loaded, args.view), ensure_ascii=False))
+                print(one_line(transcript_json(*loaded, args.view)))
                 print(f"exported {number}/{len(ids)}: {chat_id}", file=sys.stderr)
             print(f"exported {len(ids)} chats since {args.since}", file=sys.stderr)
         elif args.command == "purge":

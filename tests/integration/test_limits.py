@@ -110,6 +110,10 @@ async def test_300_simultaneous_joins_from_one_session_open_only_the_limit(conne
     assert (listing.findtext(q("body")) or "").count("\n") == DEFAULTS.chats_per_visitor - 1
     announced = [s for s in live(jennie) if "New chat" in (s.findtext(q("body")) or "")]
     assert len(announced) == DEFAULTS.chats_per_visitor
+    # Nothing is kept per address the service ever sent presence to.
+    assert stack.huddle is not None
+    roster = stack.huddle.xmpp.roster
+    assert sum(len(roster[node]) for node in roster) == 0
     await close_all_chats(stack)
 
 

@@ -65,11 +65,17 @@ async def test_transcript_views_and_formats(connect, room, stack):
 
 
 async def test_export_writes_one_json_line_per_chat(connect, room, stack):
-    await seed_dialogue(connect, room)
+    chat = await seed_dialogue(connect, room)
+    # Characters many readers take for line breaks stay inside their line.
+    odd = "one\u2028two\u2029three\x85four"
+    chat.visitor.send(f"<message to='{room}' type='groupchat'><body>{odd}</body></message>")
+    await chat.agent.expect(groupchat_from(f"{room}/Alice (visitor)", odd))
     code, out, err = await huddle(stack, "transcripts", "export", "--since", "2000-01-01")
     assert code == 0, err
     chats = [json.loads(line) for line in out.splitlines()]
     assert room.split("@")[0] in {c["chat"] for c in chats}
+    [mine] = [c for c in chats if c["chat"] == room.split("@")[0]]
+    assert odd in [m["body"] for m in mine["messages"]]
     assert "exported" in err
 
 
