@@ -29,6 +29,7 @@ from component.muc.service import MucService, Person
 from roles.model import Occupant, Role
 from roles.nicks import staff_nick
 from roles.refusal import Refused
+from roles.visitor_text import quoted
 
 NS_INFO = "http://jabber.org/protocol/disco#info"
 NS_ITEMS = "http://jabber.org/protocol/disco#items"
@@ -212,7 +213,9 @@ def room_name(room: Room, staff: bool) -> str:
         return "Staff desk"
     if not staff:
         return "Support chat"
-    return f"{room.chat.visitor_name or 'Visitor'} [{room.local.removeprefix('chat-')[:8]}]"
+    # Marked as the visitor's words, like everything else staff read of them.
+    who = quoted(room.chat.visitor_name, 64) if room.chat.visitor_name else "a visitor"
+    return f"Chat with {who} [{room.local.removeprefix('chat-')[:8]}]"
 
 
 def _empty_items(iq: Iq) -> Iq:

@@ -139,7 +139,7 @@ async def test_rooms_are_named_for_who_asks_and_the_desk_is_staff_only(connect, 
     assert name(await visitor.iq(room, f"<query xmlns='{INFO}'/>")) == "Support chat"
     agent = await connect("jennie")
     staff_name = name(await agent.iq(room, f"<query xmlns='{INFO}'/>"))
-    assert staff_name.startswith("Alice [")
+    assert staff_name.startswith("Chat with “Alice” [")
     assert name(await agent.iq(stack.info.desk, f"<query xmlns='{INFO}'/>")) == "Staff desk"
     hidden_desk = await visitor.iq(stack.info.desk, f"<query xmlns='{INFO}'/>")
     assert error_condition(hidden_desk) == "cancel/item-not-found"
@@ -147,3 +147,19 @@ async def test_rooms_are_named_for_who_asks_and_the_desk_is_staff_only(connect, 
     assert error_condition(desk_archive) == "cancel/item-not-found"
     staff_archive = await agent.iq(stack.info.desk, "<query xmlns='urn:xmpp:mam:2'/>", "set")
     assert staff_archive.get("type") == "result"
+
+
+async def test_staff_see_the_chat_named_by_its_visitor_in_quotes(connect, room):
+    visitor = await connect()
+    visitor.send(
+        f"<presence to='{room}/x'><x xmlns='http://jabber.org/protocol/muc'/>"
+        "<visitor xmlns='urn:huddle:visitor:0'><name>Jennie (agent)</name></visitor></presence>"
+    )
+    await visitor.expect(lambda s: s.tag == q("presence"), what="her own presence")
+    jennie = await connect("jennie")
+    query = "<query xmlns='http://jabber.org/protocol/disco#info'/>"
+    identity = q("identity", "http://jabber.org/protocol/disco#info")
+    named = (await jennie.iq(room, query)).find(f".//{identity}").get("name")
+    assert named == f"Chat with “Jennie (agent)” [{room.split('@')[0][5:13]}]"
+    told = (await visitor.iq(room, query)).find(f".//{identity}").get("name")
+    assert told == "Support chat"
