@@ -25,6 +25,14 @@ command -v sqlite3 >/dev/null || need+=(sqlite3)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
 command -v chromium >/dev/null || need+=(chromium)
+# Desktop staff clients on a virtual X display: tests/clients runs Gajim in a
+# session bus of its own, types into it with xdotool and takes screenshots with
+# ImageMagick's import.
+command -v Xvfb >/dev/null || need+=(xvfb)
+command -v gajim >/dev/null || need+=(gajim)
+command -v dbus-run-session >/dev/null || need+=(dbus-daemon)
+command -v xdotool >/dev/null || need+=(xdotool)
+command -v import >/dev/null || need+=(imagemagick)
 if [ ${#need[@]} -gt 0 ]; then
     echo "==> installing ${need[*]} (apt-get)"
     $SUDO apt-get update -qq
