@@ -83,3 +83,44 @@ async def test_a_visitor_on_profanity_sees_a_hidden_supervisor_only_once_he_spea
     await profanity.say("Thanks, John")
     got = await jennie.expect(groupchat_from(f"{room}/Vera (visitor)", "Thanks, John"))
     assert visitor_jid not in ET.tostring(got, encoding="unicode")
+
+
+async def test_john_supervises_from_profanity_hidden_whispers_then_speaks(
+    stack, connect, room, profanity
+):
+    await close_all_chats(stack)
+    info = stack.info
+    visitor = await connect()
+    await visitor.join(room, "Vera")
+    jennie = await connect("jennie")
+    await jennie.join(room, "Jennie")
+    say(jennie, room, "Hello Vera, how can I help?")
+    await visitor.expect(groupchat_from(f"{room}/Jennie", "Hello Vera, how can I help?"))
+
+    # John, from a terminal, gets the desk's invitation to supervise and takes it.
+    john = next(a for a in info.accounts if a.jid.startswith("john@"))
+    await profanity.connect(john.jid, john.password, info.c2s_host, info.c2s_port)
+    await profanity.join(info.desk, "John")
+    await profanity.say(f"!supervise {room.split('@')[0]}")
+    await profanity.pane.wait_for(r"Huddle: Invitation to \[")
+    # Profanity lists received invitations; accepting one is /join.
+    # Profanity shows a received invitation in its console window; /join accepts it.
+    await profanity.say("/win 1")
+    await profanity.pane.wait_for(r"Chat room invite received")
+    await profanity.pane.wait_for(re.escape(room))
+    await profanity.join(room, "John")
+    # He can tell he is hidden: the room's service occupant says so, on his screen.
+    await profanity.pane.wait_for(r"Huddle: John is supervising this chat, hidden from the visitor")
+
+    # A whisper: staff only, and John sees it went to staff only.
+    await profanity.say("!w refund it, I'll handle the fee")
+    await jennie.expect(groupchat_from(f"{room}/John", "[whisper] refund it, I'll handle the fee"))
+    await profanity.pane.wait_for(r"Huddle: Only staff saw: “refund it, I'll handle the fee”")
+
+    # He speaks: the visitor sees him arrive, then his words, and never the whisper.
+    await profanity.say("I am John from Accounts; your fee is refunded")
+    await visitor.expect(presence_from(f"{room}/John"), what="John's arrival")
+    await visitor.expect(
+        groupchat_from(f"{room}/John", "I am John from Accounts; your fee is refunded")
+    )
+    assert "refund it" not in visitor.raw and "Huddle" not in visitor.raw
