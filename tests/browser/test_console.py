@@ -8,7 +8,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.browser.pages import log_in_to_console, message, screenshot, send
-from tests.integration.client import groupchat_from
+from tests.integration.client import groupchat_from, presence_from
 from tests.integration.desk_helpers import say
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -50,3 +50,38 @@ async def test_a_desk_link_opens_the_chat_in_the_console(stack, connect, desk, r
 
     await send(page, "Hi Erin, how can I help?", room)
     await visitor.expect(groupchat_from(f"{room}/Jennie", "Hi Erin, how can I help?"))
+
+
+async def test_a_supervisor_watches_hidden_whispers_and_speaks_from_the_console(
+    stack, connect, desk, room, new_page
+):
+    visitor = await connect()
+    await visitor.join(room, "Fay")
+    jennie = await connect("jennie")
+    await jennie.join(room, "Jennie")
+    say(jennie, room, "Hello Fay")
+    await visitor.expect(groupchat_from(f"{room}/Jennie", "Hello Fay"))
+
+    page = await new_page()
+    await log_in_to_console(page, stack, "john")
+    # From the desk: ask for an invitation to supervise; Converse asks him to join.
+    await send(page, f"!supervise {room.split('@')[0]}", desk)
+    await page.locator(".modal", has_text=room).get_by_role("button", name="Confirm").click()
+    # He can tell he is hidden: the room's service occupant says so.
+    await expect(
+        message(page, "John is supervising this chat, hidden from the visitor", room)
+    ).to_contain_text("Huddle")
+
+    await send(page, "!w she was charged twice", room)
+    # Converse.js shows the XEP-0317 hat beside his name: hidden.
+    await expect(message(page, "[whisper] she was charged twice", room)).to_contain_text(
+        "Supervisor (hidden)"
+    )
+    await expect(message(page, "Only staff saw: “she was charged twice”", room)).to_be_visible()
+    await jennie.expect(groupchat_from(f"{room}/John", "[whisper] she was charged twice"))
+
+    await send(page, "Fay, I have refunded the second charge.", room)
+    await visitor.expect(presence_from(f"{room}/John"), what="John's arrival")
+    await visitor.expect(groupchat_from(f"{room}/John", "Fay, I have refunded the second charge."))
+    assert "charged twice" not in visitor.raw and "Huddle" not in visitor.raw
+    await screenshot(page, "console-supervisor")
