@@ -67,13 +67,27 @@ class HuddleXMPP(ComponentXMPP):
         self.refused = asyncio.Event()
         self.retry_delay = FIRST_RETRY
         self.last_stream_error = ""
+        self.handling: set[asyncio.Task[Any]] = set()
         self.add_event_handler("session_start", self._on_session_start)
         self.add_event_handler("disconnected", self._on_disconnected)
         self.add_event_handler("connection_failed", self._on_connection_failed)
         self.add_event_handler("stream_error", self._on_stream_error)
 
     def route(self, name: str, xpath: str, handler: Any) -> None:
-        self.register_handler(CoroutineCallback(name, MatchXPath(xpath), reply_errors(handler)))
+        guarded = reply_errors(handler)
+
+        async def tracked(stanza: Any) -> None:
+            # Known while running, so that stopping lets it finish before the
+            # database closes under it.
+            task = asyncio.current_task()
+            if task is not None:
+                self.handling.add(task)
+            try:
+                await guarded(stanza)
+            finally:
+                self.handling.discard(task)  # type: ignore[arg-type]
+
+        self.register_handler(CoroutineCallback(name, MatchXPath(xpath), tracked))
 
     def _on_session_start(self, _: Any) -> None:
         log.info(
@@ -216,6 +230,8 @@ class Huddle:
         self.xmpp.cancel_connection_attempt()
         if self.xmpp.is_connected():
             await self.xmpp.disconnect(wait=2.0)
+        if self.xmpp.handling:
+            await asyncio.wait(set(self.xmpp.handling), timeout=5.0)
         if self.writer is not None:
             await self.writer.stop()
             self.writer = None
