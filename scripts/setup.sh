@@ -17,6 +17,7 @@ command -v openssl >/dev/null || need+=(openssl)
     || [ -f /usr/lib/prosody/modules/mod_firewall.lua ] || need+=(prosody-modules)
 # A terminal XMPP client and tmux to drive it: tests/terminal (staff on Profanity).
 command -v profanity >/dev/null || need+=(profanity)
+command -v poezio >/dev/null || need+=(poezio)
 command -v tmux >/dev/null || need+=(tmux)
 # The backup command of prosody-config/ADMIN.md, which tests/prosody_config runs.
 command -v sqlite3 >/dev/null || need+=(sqlite3)
