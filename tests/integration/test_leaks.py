@@ -243,3 +243,20 @@ async def test_row26_a_revealed_speaker_arrives_before_his_message(chat):
     arrived = [s for s in chat.visitor.since(mark) if s.get("from") == f"{room}/John"]
     assert arrived[0].tag == q("presence") and arrived[-1] is message
     chat.revealed = True
+
+
+async def test_row30_the_service_occupant_is_for_staff_only(chat):
+    """Staff hear the room through its service occupant; the visitor never learns
+    it exists: no presence, no message, no hat, not counted, not pingable."""
+    room, visitor = chat.room, chat.visitor
+    chat.agent.send(f"<message to='{room}' type='groupchat'><body>!info</body></message>")
+    await chat.agent.expect(lambda s: s.get("from") == f"{room}/Huddle", what="a notice")
+    visitor.send(f"<presence to='{room}/Alice' type='unavailable'/>")
+    await visitor.expect(presence_from(chat.visitor_nick, "unavailable"))
+    await visitor.join(room, "Alice")
+    await chat.sync_visitor()
+    assert "Huddle" not in visitor.raw and "urn:huddle:hat" not in visitor.raw
+    # Pinged, it answers as a nick that is not there.
+    pinged = await visitor.iq(f"{room}/Huddle", PING)
+    absent = await visitor.iq(f"{room}/Nobody", PING)
+    assert error_condition(pinged) == error_condition(absent)
