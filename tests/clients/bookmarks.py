@@ -1,4 +1,5 @@
-"""Room bookmarks on the server (XEP-0402), published by a test client for an account.
+"""Room bookmarks on the server (XEP-0402), published by a test client for an account,
+and the account's nickname (XEP-0172).
 
 Desktop clients join the rooms their account has bookmarked with autojoin, at
 login and when a bookmark arrives later: a bookmark is the way a test tells a
@@ -17,6 +18,7 @@ from tests.integration.client import Client, error_condition
 NS_PUBSUB = "http://jabber.org/protocol/pubsub"
 NS_PUBSUB_OWNER = "http://jabber.org/protocol/pubsub#owner"
 NS_BOOKMARKS = "urn:xmpp:bookmarks:1"
+NS_NICK = "http://jabber.org/protocol/nick"
 
 # XEP-0402 §5: the node is private, keeps every item, and is never pushed
 # unasked to someone who just came online.
@@ -63,3 +65,17 @@ async def clear_bookmarks(client: Client) -> None:
     reply = await client.iq(client.bare, payload, "set")
     if reply.get("type") != "result" and error_condition(reply) != "cancel/item-not-found":
         raise AssertionError(f"deleting the bookmarks node: {error_condition(reply)}")
+
+
+async def publish_nickname(client: Client, nick: str) -> None:
+    """The account's own nickname (XEP-0172), what Gajim's Profile → Nickname
+    publishes: Gajim offers it as the nick for rooms it has no bookmark of, such as
+    the room of an invitation (gajim/common/helpers.py ``get_group_chat_nick``), and
+    reads it at login (gajim/common/modules/user_nickname.py)."""
+    payload = (
+        f"<pubsub xmlns='{NS_PUBSUB}'><publish node='{NS_NICK}'><item id='current'>"
+        f"<nick xmlns='{NS_NICK}'>{escape(nick)}</nick></item></publish></pubsub>"
+    )
+    reply = await client.iq(client.bare, payload, "set")
+    if reply.get("type") != "result":
+        raise AssertionError(f"publishing the nickname {nick!r}: {error_condition(reply)}")

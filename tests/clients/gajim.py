@@ -8,9 +8,14 @@ STARTTLS, the password saved in its settings (there is no keyring under Xvfb),
 and the dev server's self-signed certificate in Gajim's own trust store.
 
 What Gajim did is judged from its own records, never from the screen:
-``--verbose`` writes its log (connection and MUC states, tracebacks), and every
-group chat message it accepted is a row of its SQLite store ``logs.db``. Tests
-poll those with a deadline. Screenshots are kept for people to look at.
+``--verbose`` writes its log (connection and MUC states, the stanzas it received,
+tracebacks), and every group chat message it accepted is a row of its SQLite store
+``logs.db``. Tests poll those with a deadline. Screenshots are kept for people to
+look at.
+
+Buttons are pressed through the accessibility bus (AT-SPI), as a screen reader
+would: found by their label and a text beside them, whatever the layout, and
+activated without pointer coordinates.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree as ET
 
 from tests.clients.display import Display, artifact_path
 
@@ -51,6 +57,108 @@ TRACEBACK = "Traceback (most recent call last)"
 # (gajim/gtk/exception.py); with its output not a terminal, such an exception
 # appears only there, not in the log.
 ERROR_DIALOG = "^Gajim - Error$"
+# The interpreter Gajim runs on: it has the GObject bindings SESSION_HELPER uses.
+SYSTEM_PYTHON = "/usr/bin/python3"
+# SESSION_HELPER's exit status when what it looked for is not on screen (yet).
+NOT_SHOWN = 3
+NS_CONFERENCE = "jabber:x:conference"
+# A stanza as Gajim's log shows what it received (nbxmpp.connection, DATA RECEIVED).
+RECEIVED_MESSAGE = re.compile(r"<message\b[^>]*?(?:/>|>.*?</message>)", re.DOTALL)
+
+# Run by SYSTEM_PYTHON as Gajim's user, on Gajim's session bus; prints JSON.
+#   action NAME PARAMETER       activate Gajim's application action NAME with
+#                               PARAMETER (GVariant text), as a desktop
+#                               notification's button does (org.gtk.Actions)
+# The others read Gajim's widgets from the accessibility bus (AT-SPI 2, over D-Bus
+# with Gio, so no AT-SPI client library is needed). Only widgets that are showing
+# count: Gajim keeps pages it is not showing.
+#   texts WINDOW                the text of every widget shown in WINDOW ("": all)
+#   press WINDOW BUTTON NEAR    activate the shown push button labelled BUTTON in
+#                               WINDOW that is closest to a text containing NEAR
+SESSION_HELPER = r"""
+import json, sys
+from gi.repository import Gio, GLib
+
+ACCESSIBLE = "org.a11y.atspi.Accessible"
+REGISTRY = ("org.a11y.atspi.Registry", "/org/a11y/atspi/accessible/root")
+SHOWING = 1 << 25  # ATSPI_STATE_SHOWING, in the first word of a state set
+
+mode = sys.argv[1]
+session = Gio.bus_get_sync(Gio.BusType.SESSION, None)
+if mode == "action":
+    parameter = [GLib.Variant.parse(None, sys.argv[3])] if sys.argv[3] else []
+    session.call_sync(
+        # Gajim's application id and object path (gajim/gtk/application.py).
+        "org.gajim.Gajim", "/org/gajim/Gajim", "org.gtk.Actions", "Activate",
+        GLib.Variant("(sava{sv})", (sys.argv[2], parameter, {})),
+        None, Gio.DBusCallFlags.NONE, 5000, None)
+    print("{}")
+    sys.exit(0)
+address = session.call_sync(
+    "org.a11y.Bus", "/org/a11y/bus", "org.a11y.Bus", "GetAddress", None,
+    GLib.VariantType("(s)"), Gio.DBusCallFlags.NONE, 5000, None).unpack()[0]
+bus = Gio.DBusConnection.new_for_address_sync(
+    address,
+    Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT
+    | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
+
+def call(node, method, args=None, reply=None, interface=ACCESSIBLE):
+    return bus.call_sync(
+        node[0], node[1], interface, method, args,
+        GLib.VariantType(reply) if reply else None,
+        Gio.DBusCallFlags.NONE, 5000, None).unpack()
+
+def name(node):
+    return call(node, "Get", GLib.Variant("(ss)", (ACCESSIBLE, "Name")), "(v)",
+                "org.freedesktop.DBus.Properties")[0]
+
+def children(node):
+    return [tuple(child) for child in call(node, "GetChildren", None, "(a(so))")[0]]
+
+def shown(node):
+    return bool(call(node, "GetState", None, "(au)")[0][0] & SHOWING)
+
+def texts(node):
+    found = [name(node)]
+    for child in children(node):
+        if shown(child):
+            found += texts(child)
+    return found
+
+def windows(title):
+    for app in children(REGISTRY):
+        for window in children(app):
+            if shown(window) and (not title or name(window) == title):
+                yield window
+
+def buttons(node, label, ancestors):
+    for child in children(node):
+        if not shown(child):
+            continue
+        if (call(child, "GetRoleName", None, "(s)")[0] == "push button"
+                and name(child) == label):
+            yield ancestors + [node], child
+        yield from buttons(child, label, ancestors + [node])
+
+title = sys.argv[2]
+if mode == "texts":
+    print(json.dumps([text for window in windows(title) for text in texts(window) if text]))
+    sys.exit(0)
+label, near = sys.argv[3], sys.argv[4]
+candidates = []
+for window in windows(title):
+    for ancestors, button in buttons(window, label, []):
+        # The innermost container (below the window) that also shows NEAR.
+        for depth in range(len(ancestors) - 1, 0, -1):
+            if any(near in text for text in texts(ancestors[depth])):
+                candidates.append((depth, button))
+                break
+if not candidates:
+    sys.exit(3)
+_, button = max(candidates)
+pressed = call(button, "DoAction", GLib.Variant("(i)", (0,)), "(b)", "org.a11y.atspi.Action")[0]
+print(json.dumps({"pressed": pressed}))
+"""
 
 
 class GajimError(AssertionError):
@@ -186,6 +294,11 @@ def write_profile(home: Path, account: GajimAccount, width: int, height: int) ->
     return config, data
 
 
+def _gvariant_string(value: str) -> str:
+    """``value`` as a GVariant text-format string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def _chown_tree(root: Path, uid: int, gid: int) -> None:
     os.chown(root, uid, gid)
     for path in root.rglob("*"):
@@ -205,7 +318,10 @@ class Gajim:
         self.name = name or f"gajim-{account.user}"
         self.display = Display()
         self.home: Path | None = None
-        self.log_path = artifact_path(self.name, ".log")
+        # Written in Gajim's own home while it runs, so that another test run in the
+        # same tree, with a Gajim of the same name, never writes into it; copied
+        # to test-artifacts/clients/ when it stops.
+        self.log_path: Path | None = None
         self._data: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._user: pwd.struct_passwd | None = None
@@ -219,6 +335,7 @@ class Gajim:
         # must reach its home.
         home = Path(tempfile.mkdtemp(prefix=f"huddle-{self.name}-"))
         _, self._data = write_profile(home, self.account, self.display.width, self.display.height)
+        self.log_path = home / "gajim.log"
         (home / "runtime").mkdir(mode=0o700)
         if self._user is not None:
             _chown_tree(home, self._user.pw_uid, self._user.pw_gid)
@@ -231,9 +348,8 @@ class Gajim:
             "DISPLAY": self.display.name,
             "PATH": SYSTEM_PATH,
             "LANG": "C.UTF-8",
+            # Also where the accessibility bus puts its socket (press(), texts()).
             "XDG_RUNTIME_DIR": str(home / "runtime"),
-            # No accessibility bus: one process less to start and to stop.
-            "NO_AT_BRIDGE": "1",
         }
 
     async def start(self) -> None:
@@ -255,6 +371,7 @@ class Gajim:
                 *(f"{key}={value}" for key, value in env.items()),
                 *command,
             ]
+        assert self.log_path is not None
         with self.log_path.open("wb") as log:
             self._process = subprocess.Popen(
                 command,
@@ -295,7 +412,9 @@ class Gajim:
                 process.wait()
         finally:
             self.display.stop()
-        # Its message store beside its log, for whoever reads a failure.
+        # Its log and message store, for whoever reads a failure.
+        if self.log_path is not None and self.log_path.exists():
+            shutil.copyfile(self.log_path, artifact_path(self.name, ".log"))
         if self._data is not None and (self._data / "logs.db").exists():
             with contextlib.suppress(sqlite3.Error):
                 keep = sqlite3.connect(artifact_path(self.name, "-logs.db"))
@@ -317,6 +436,8 @@ class Gajim:
     # -- the log -------------------------------------------------------------------
 
     def log(self) -> str:
+        if self.log_path is None:
+            return ""
         try:
             return self.log_path.read_text(errors="replace")
         except FileNotFoundError:
@@ -465,19 +586,13 @@ class Gajim:
         pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
         return {key.decode(): value.decode() for key, value in pairs}
 
-    async def open_chat(self, jid: str, timeout: float = TIMEOUT) -> None:
-        """Show the conversation with ``jid`` (a joined room) in Gajim's window.
-
-        Opens ``xmpp:<jid>?join`` the way a clicked link does: a second ``gajim``
-        hands the URI to the running one over its session bus, which selects the
-        chat it already has (gajim/gtk/application.py ``_open_uris``).
-        """
+    async def _run_in_session(self, *command: str, timeout: float = TIMEOUT) -> tuple[int, str]:
+        """Run ``command`` as Gajim's user, in Gajim's environment (its display,
+        session bus and accessibility bus); returns its exit status and output."""
         env = self._session_environment()
-        command = ["gajim", f"xmpp:{jid}?join"]
         if self._user is not None:
             pairs = [f"{key}={value}" for key, value in env.items()]
-            command = ["runuser", "-u", self._user.pw_name, "--", "env", "-i", *pairs, *command]
-        since = self.mark()
+            command = ("runuser", "-u", self._user.pw_name, "--", "env", "-i", *pairs, *command)
         process = await asyncio.create_subprocess_exec(
             *command,
             stdin=asyncio.subprocess.DEVNULL,
@@ -490,14 +605,160 @@ class Gajim:
         except TimeoutError:
             process.kill()
             await process.wait()
-            raise GajimError(f"gajim xmpp:{jid}?join: no answer in {timeout}s") from None
-        if process.returncode != 0:
-            raise GajimError(f"gajim xmpp:{jid}?join failed: {out.decode(errors='replace')}")
+            shown = " ".join(part for part in command if part != SESSION_HELPER)
+            raise GajimError(f"{self.name}: {shown} gave no answer in {timeout}s") from None
+        assert process.returncode is not None
+        return process.returncode, out.decode(errors="replace")
+
+    async def open_chat(self, jid: str, timeout: float = TIMEOUT) -> None:
+        """Show the conversation with ``jid`` (a joined room) in Gajim's window.
+
+        Opens ``xmpp:<jid>?join`` the way a clicked link does: a second ``gajim``
+        hands the URI to the running one over its session bus, which selects the
+        chat it already has (gajim/gtk/application.py ``_open_uris``).
+        """
+        since = self.mark()
+        code, out = await self._run_in_session("gajim", f"xmpp:{jid}?join", timeout=timeout)
+        if code != 0:
+            raise GajimError(f"gajim xmpp:{jid}?join failed: {out}")
         # The second gajim returns once the running one has handled the URI; its
         # log line says it was this one that did.
         await self.wait_for_log(
             rf"uri_handler\s+\|\s+open xmpp:{re.escape(jid)}\?join$", timeout, since
         )
+
+    async def activate_action(self, action: str, parameter: str = "") -> None:
+        """Activate Gajim's application action ``action`` (``parameter`` in GVariant
+        text form) over its session bus, as a desktop notification's button or a
+        launcher does (org.gtk.Actions)."""
+        code, out = await self._run_in_session(
+            SYSTEM_PYTHON, "-c", SESSION_HELPER, "action", action, parameter
+        )
+        if code != 0:
+            raise GajimError(f"{self.name}: activating {action} failed: {out}")
+
+    async def open_invitation_notification(self, sender: str) -> None:
+        """What clicking Gajim's desktop notification of an invitation does: the
+        account's page, with its notification rows (gajim/gtk/notification.py
+        makes ``app.<account>-open-event`` the notification's action;
+        gajim/gtk/application.py ``_on_open_event_action``). Xvfb has no
+        notification server to show it, so the action is activated directly."""
+        fields = {
+            "type": "group-chat-invitation",
+            "sub_type": "",
+            "account": self.account.user,
+            "jid": sender,
+        }
+        variant = ", ".join(
+            f"{_gvariant_string(k)}: <{_gvariant_string(v)}>" for k, v in fields.items()
+        )
+        await self.activate_action(f"{self.account.user}-open-event", f"{{{variant}}}")
+
+    async def texts(self, window: str = "") -> list[str]:
+        """The text of every widget Gajim shows in the window titled ``window``
+        (every window if empty), as the accessibility bus reports it."""
+        code, out = await self._run_in_session(SYSTEM_PYTHON, "-c", SESSION_HELPER, "texts", window)
+        if code != 0:
+            raise GajimError(f"{self.name}: reading its widgets failed: {out}")
+        return json.loads(out)
+
+    async def wait_for_text(self, text: str, window: str = "", timeout: float = TIMEOUT) -> str:
+        """The first widget text containing ``text`` that Gajim shows."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            shown = await self.texts(window)
+            for found in shown:
+                if text in found:
+                    return found
+            if loop.time() >= deadline:
+                raise GajimError(
+                    f"{self.name} shows no {text!r} within {timeout}s; it shows {shown}"
+                )
+            await asyncio.sleep(POLL_INTERVAL)
+
+    async def press(
+        self, button: str, near: str, window: str = "Gajim", timeout: float = TIMEOUT
+    ) -> None:
+        """Press the button labelled ``button`` in ``window`` that sits with a text
+        containing ``near`` (the one in the innermost such group), once it is shown."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            code, out = await self._run_in_session(
+                SYSTEM_PYTHON, "-c", SESSION_HELPER, "press", window, button, near
+            )
+            if code == 0:
+                if not json.loads(out)["pressed"]:
+                    raise GajimError(f"{self.name}: the {button!r} button did not take the press")
+                return
+            if code != NOT_SHOWN:
+                raise GajimError(f"{self.name}: pressing {button!r} failed: {out}")
+            if loop.time() >= deadline:
+                raise GajimError(
+                    f"{self.name} shows no {button!r} button by {near!r} in {window!r} within "
+                    f"{timeout}s; it shows {await self.texts()}"
+                )
+            await asyncio.sleep(POLL_INTERVAL)
+
+    def received_messages(self) -> list[ET.Element]:
+        """Every ``<message>`` Gajim logged as received from the server, parsed."""
+        found = []
+        for raw in RECEIVED_MESSAGE.findall(self.log()):
+            # What Gajim sent is logged too, and carries no sender.
+            with contextlib.suppress(ET.ParseError):
+                stanza = ET.fromstring(raw)
+                if stanza.get("from"):
+                    found.append(stanza)
+        return found
+
+    def invitations(self, room: str) -> list[ET.Element]:
+        """The XEP-0249 invitations to ``room`` that Gajim received."""
+        return [
+            stanza
+            for stanza in self.received_messages()
+            if any(x.get("jid") == room for x in stanza.iter(f"{{{NS_CONFERENCE}}}x"))
+        ]
+
+    async def wait_for_invitation(self, room: str, sender: str, timeout: float = TIMEOUT) -> None:
+        """Gajim took a message from ``sender`` for an invitation to ``room``: its MUC
+        module read it (gajim/common/modules/muc.py ``_on_invite_or_decline``), asked
+        the room what it is, and its account page made a notification row of it,
+        then raised the desktop notification (gajim/gtk/notification_manager.py
+        ``add_invitation_received``, which raises it last: the row was made)."""
+        found = await self.wait_for_log(
+            rf"gajim\.c\.m\.muc\s+\|\s+\(\S+\) Invite from: {re.escape(sender)}, "
+            rf"to: {re.escape(room)}$",
+            timeout,
+        )
+        since = self.log().index(found)
+        handled = await self.wait_for_log(
+            r"Call handler _muc_invitation_received on <account_page\.AccountPage", timeout, since
+        )
+        since = self.log().index(handled, since)
+        # What follows the handler: the notification it raises last, or ged.py's
+        # line for a handler that raised, before its traceback.
+        outcome = await self.wait_for_log(
+            r"Raise event: notification$|Error while running an event handler.*$", timeout, since
+        )
+        if outcome.startswith("Error"):
+            at = self.log().index(outcome, since)
+            raise GajimError(
+                f"{self.name}: the invitation's handler failed:\n{self.log()[at:][:2000]}"
+            )
+
+    async def accept_invitation(
+        self, room: str, sender: str, shown_as: str, timeout: float = TIMEOUT
+    ) -> None:
+        """Accept the invitation to ``room`` as a user does: open the notification,
+        press "Show" on the row that names the room (``shown_as``: its name as the
+        room gives it), then "Join" in the invitation window; returns once joined."""
+        await self.wait_for_invitation(room, sender, timeout)
+        await self.open_invitation_notification(sender)
+        await self.press("Show", near=shown_as, timeout=timeout)
+        # gajim/gtk/groupchat_invitation.py: the room's address, then Join.
+        await self.press("Join", near=room, window="Group Chat Invitation", timeout=timeout)
+        await self.wait_joined(room, timeout)
 
     async def main_window(self) -> str:
         """Gajim's main window: its visible window titled "Gajim"."""
