@@ -34,6 +34,13 @@ command -v gajim >/dev/null || need+=(gajim)
 command -v dbus-run-session >/dev/null || need+=(dbus-daemon)
 command -v xdotool >/dev/null || need+=(xdotool)
 command -v import >/dev/null || need+=(imagemagick)
+# Dino (tests/clients/test_dino.py) runs in a private network namespace (util-linux's
+# unshare and nsenter); a helper in the system Python (PyGObject, AT-SPI) is its
+# notification server and reads its widgets from the accessibility bus.
+command -v dino-im >/dev/null || need+=(dino-im)
+/usr/bin/python3 -c "import gi; gi.require_version('Atspi', '2.0')" 2>/dev/null \
+    || need+=(python3-gi gir1.2-atspi-2.0)
+[ -x /usr/libexec/at-spi-bus-launcher ] || need+=(at-spi2-core)
 if [ ${#need[@]} -gt 0 ]; then
     echo "==> installing ${need[*]} (apt-get)"
     $SUDO apt-get update -qq
