@@ -270,6 +270,12 @@ class Desk:
             self.announce(f"{person.name} took [{short(chat.id)}]")
             self.save(chat)
             self.update_queue()
+            occupant = room.state.person(person.jid)
+            if chat.first_message and occupant is not None:
+                # COMPAT: Dino fetches a room's archive only from when it learnt
+                # of the room (the offer): the question may predate it.
+                text = f"Your chat. {visitor_label(chat)} asked: {quoted(chat.first_message)}"
+                self.muc.door.deliver(room.views, room.state.tell_nick(occupant.nick, text))
 
     def visitor_left(self, room: Room) -> None:
         chat = room.chat

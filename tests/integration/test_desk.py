@@ -192,3 +192,16 @@ async def test_visitor_details_reach_staff_and_nobody_else(connect, desk, room):
     assert "TestBrowser/1.0" in info.find(q("body")).text
     # Staff presence and messages never carry the details onwards.
     assert "urn:huddle:visitor:0" not in jennie.raw
+
+
+async def test_the_agent_who_takes_a_chat_is_told_the_first_question(connect, desk, room):
+    visitor = await connect()
+    await visitor.join(room, "Alice")
+    say(visitor, room, "Where is my parcel?")
+    await visitor.expect(groupchat_from(f"{room}/Alice (visitor)", "Where is my parcel?"))
+    jennie = await connect("jennie")
+    await jennie.join(room, "Jennie")
+    told = await jennie.expect(room_notice(room, "Your chat."))
+    assert told.findtext(q("body")) == "Your chat. visitor “Alice” asked: “Where is my parcel?”"
+    await visitor.expect(presence_from(f"{room}/Jennie"))
+    assert "Your chat" not in visitor.raw
