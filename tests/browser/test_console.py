@@ -33,7 +33,9 @@ async def test_an_agent_takes_a_chat_from_the_desk_in_the_console(
     offer = page.locator(".modal", has_text=room)
     await offer.get_by_role("button", name="Confirm").click()
 
-    await expect(message(page, "My parcel never arrived", room)).to_contain_text("Dave (visitor)")
+    # The question, from the visitor (Huddle also quotes it to the agent who took it).
+    question = message(page, "My parcel never arrived", room).filter(has_text="Dave (visitor)")
+    await expect(question).to_be_visible()
     await send(page, "Hello Dave, I am on it.", room)
     await visitor.expect(groupchat_from(f"{room}/Jennie", "Hello Dave, I am on it."))
     await screenshot(page, "console-chat")
@@ -85,3 +87,23 @@ async def test_a_supervisor_watches_hidden_whispers_and_speaks_from_the_console(
     await visitor.expect(groupchat_from(f"{room}/John", "Fay, I have refunded the second charge."))
     assert "charged twice" not in visitor.raw and "Huddle" not in visitor.raw
     await screenshot(page, "console-supervisor")
+
+
+async def test_staff_run_an_ad_hoc_command_from_the_console(stack, connect, desk, room, new_page):
+    visitor = await connect()
+    await visitor.join(room, "Gus")
+    page = await new_page()
+    await log_in_to_console(page, stack, "jennie")
+    await page.locator(".modal", has_text=room).get_by_role("button", name="Cancel").click()
+    # Settings → Commands → the service's address: Converse lists what she may run.
+    await page.locator(".show-client-info").click()
+    await page.locator("#commands-tab").click()
+    commands = page.locator("converse-adhoc-commands")
+    await commands.locator("input[name='jid']").fill(stack.info.service)
+    await commands.locator("input[type='submit']").click()
+    await commands.locator("[data-command-node='list-chats']").click()
+    # The result: one read-only line per chat.
+    chat_id = room.split("@")[0]
+    row = commands.locator(".mb-3", has=page.locator(f"label:has-text('{chat_id}')"))
+    await expect(row).to_contain_text("Status: waiting · Team: support · Visitor: “Gus”")
+    await screenshot(page, "console-adhoc")
