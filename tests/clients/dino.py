@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.clients.display import Display, artifact_path
+from tests.clients.display import Display, artifact_path, keep_database
 from tests.clients.netns import PrivateNetwork, ca_bundle_with
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -384,16 +384,7 @@ class Dino:
     def _keep_database(self) -> None:
         if self.home is None or not self.db_path.exists():
             return
-        with contextlib.suppress(sqlite3.Error):
-            keep = sqlite3.connect(artifact_path(self.name, "-dino.db"))
-            try:
-                source = sqlite3.connect(self.db_path)
-                try:
-                    source.backup(keep)
-                finally:
-                    source.close()
-            finally:
-                keep.close()
+        keep_database(self.db_path, self.name, "-dino.db")
 
     def cleanup(self) -> None:
         """Remove the home (profile, dino.db) once nothing needs it any more."""

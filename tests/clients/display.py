@@ -14,6 +14,7 @@ import os
 import re
 import select
 import signal
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -32,6 +33,21 @@ def artifact_path(name: str, suffix: str) -> Path:
     """``test-artifacts/clients/<name><suffix>``, with ``name`` made file-safe."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}{suffix}"
+
+
+def keep_database(source: Path, name: str, suffix: str) -> None:
+    """Copy a client's SQLite store into the artifacts, read-only and consistent
+    even while the client has it open."""
+    with contextlib.suppress(sqlite3.Error):
+        keep = sqlite3.connect(artifact_path(name, suffix))
+        try:
+            opened = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+            try:
+                opened.backup(keep)
+            finally:
+                opened.close()
+        finally:
+            keep.close()
 
 
 class Display:

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from tests.clients.display import Display, artifact_path
+from tests.clients.display import Display, artifact_path, keep_database
 
 USER = "huddlegui"
 # Where Gajim, runuser and useradd are, whatever PATH the tests were started with.
@@ -416,16 +416,7 @@ class Gajim:
         if self.log_path is not None and self.log_path.exists():
             shutil.copyfile(self.log_path, artifact_path(self.name, ".log"))
         if self._data is not None and (self._data / "logs.db").exists():
-            with contextlib.suppress(sqlite3.Error):
-                keep = sqlite3.connect(artifact_path(self.name, "-logs.db"))
-                try:
-                    source = sqlite3.connect(f"file:{self._data / 'logs.db'}?mode=ro", uri=True)
-                    try:
-                        source.backup(keep)
-                    finally:
-                        source.close()
-                finally:
-                    keep.close()
+            keep_database(self._data / "logs.db", self.name, "-logs.db")
 
     def cleanup(self) -> None:
         """Remove the home (profile, logs.db) once nothing needs it any more."""
