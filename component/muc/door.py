@@ -3,6 +3,11 @@
 The room core has already asked ``roles.visibility`` whether each recipient may
 see each event (DESIGN §4, invariant 1); here each effect becomes one stanza for
 one recipient and is sent. No handler sends room traffic any other way.
+
+Messages, history and occupant presence, the bulk of the traffic, go out as
+strings from ``wire`` (a message is written once and stamped per recipient);
+the rarer stanzas are built with slixmpp's objects. Both kinds go through
+``xmpp.send``, whose one queue keeps them in the order they were sent.
 """
 
 from __future__ import annotations
@@ -11,12 +16,11 @@ import time
 from collections.abc import Iterable
 from xml.etree import ElementTree as ET
 
-from slixmpp import Message
 from slixmpp.basexmpp import BaseXMPP
-from slixmpp.xmlstream import tostring
 
+from component.muc import wire
 from component.muc.history import HistoryRequest, select_history
-from component.muc.views import Views
+from component.muc.views import Views, timestamp
 from roles.effects import (
     Effect,
     HistoryOut,
@@ -42,14 +46,22 @@ class Door:
         history: HistoryRequest | None = None,
     ) -> None:
         send = self.xmpp.send
+        room_jid = views.room_jid
+        # A message's recipients come one after another: written once, for the
+        # first of them, then stamped with each one's address.
+        written: Said | None = None
+        rest = ""
         for effect in effects:
             if isinstance(effect, MessageOut):
-                send(views.message(effect))
+                if effect.said is not written:
+                    written = effect.said
+                    rest = wire.said(room_jid, written, views.occupant_id(written.sender))
+                send(wire.stamp("message", effect.to, rest))
             elif isinstance(effect, PresenceOut):
                 if effect.entering and effect.viewer.is_staff:
                     # With the others, before the joiner's own presence (XEP-0045 §7.2.3).
-                    send(views.service_presence(effect.to))
-                send(views.presence(effect))
+                    send(wire.service_presence(room_jid, effect.to, views.service_id()))
+                send(wire.presence(room_jid, effect, views.occupant_id(effect.occupant)))
             elif isinstance(effect, HistoryOut):
                 for msg in self._history(views, effect, history or HistoryRequest()):
                     send(msg)
@@ -81,16 +93,15 @@ class Door:
         ET.SubElement(msg.xml, f"{{{NS_CONFERENCE}}}x", {"jid": room_jid, "reason": reason})
         self.xmpp.send(msg)
 
-    def _history(self, views: Views, effect: HistoryOut, request: HistoryRequest) -> list[Message]:
-        built: dict[str, Message] = {}
+    def _history(self, views: Views, effect: HistoryOut, request: HistoryRequest) -> list[str]:
+        built: dict[str, str] = {}
 
-        def build(said: Said) -> Message:
+        def build(said: Said) -> str:
             if said.stanza_id not in built:
-                built[said.stanza_id] = views.history_message(effect.to, said)
+                delay = timestamp(said.stamp)
+                rest = wire.said(views.room_jid, said, views.occupant_id(said.sender), delay)
+                built[said.stanza_id] = wire.stamp("message", effect.to, rest)
             return built[said.stanza_id]
 
-        def size(said: Said) -> int:
-            return len(tostring(build(said).xml))
-
-        chosen = select_history(effect.entries, request, time.time(), size)
+        chosen = select_history(effect.entries, request, time.time(), lambda said: len(build(said)))
         return [build(said) for said in chosen]

@@ -3,6 +3,10 @@
 Each builder starts from nothing and adds what this viewer may see: real JIDs
 only for staff, the room's own stanza-id and occupant-id, never a copy of what
 a client sent.
+
+Groupchat messages, history and occupant presence leave as strings written by
+``wire``; the builders here for them (``message``, ``history_message``,
+``presence``, ``service_presence``) are the reference that ``wire`` is tested against.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ SERVICE_HAT = "urn:huddle:hat:service"
 STAFF_SUBJECT = "A support chat. !help lists the staff commands; the visitor never sees them."
 
 
-def _affiliation(occupant: Occupant) -> tuple[str, str]:
+def affiliation_of(occupant: Occupant) -> tuple[str, str]:
     """Staff are admins and moderators; a hidden one is shown to staff as a member.
 
     COMPAT: Dino shows no status text and no hats, only the occupant list
@@ -48,7 +52,7 @@ def _affiliation(occupant: Occupant) -> tuple[str, str]:
     return ("member", "moderator") if occupant.hidden else ("admin", "moderator")
 
 
-def _stamp(seconds: float) -> str:
+def timestamp(seconds: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
@@ -79,7 +83,7 @@ class Views:
             if status:
                 pres["status"] = status
         x = ET.Element(f"{{{NS_USER}}}x")
-        affiliation, role = _affiliation(occupant)
+        affiliation, role = affiliation_of(occupant)
         item = ET.SubElement(x, f"{{{NS_USER}}}item", affiliation=affiliation)
         item.set("role", role if session is not None else "none")
         if session is not None and (
@@ -110,7 +114,7 @@ class Views:
 
     def history_message(self, to: str, said: Said) -> Message:
         msg = self._said(to, said)
-        stamp = {"stamp": _stamp(said.stamp), "from": self.room_jid}
+        stamp = {"stamp": timestamp(said.stamp), "from": self.room_jid}
         ET.SubElement(msg.xml, f"{{{NS_DELAY}}}delay", stamp)
         return msg
 
@@ -124,7 +128,7 @@ class Views:
         if queryid:
             result.set("queryid", queryid)
         forwarded = ET.SubElement(result, f"{{{NS_FORWARD}}}forwarded")
-        stamp = {"stamp": _stamp(said.stamp)}
+        stamp = {"stamp": timestamp(said.stamp)}
         ET.SubElement(forwarded, f"{{{NS_DELAY}}}delay", stamp)
         inner = self._said(to, said).xml
         del inner.attrib["to"]
@@ -145,7 +149,7 @@ class Views:
         ET.SubElement(x, f"{{{NS_USER}}}item", affiliation="owner", role="moderator")
         hats = ET.SubElement(pres.xml, f"{{{NS_HATS}}}hats")
         ET.SubElement(hats, f"{{{NS_HATS}}}hat", title="Support service", uri=SERVICE_HAT)
-        ET.SubElement(pres.xml, f"{{{NS_OCCUPANT_ID}}}occupant-id", id=self._service_id())
+        ET.SubElement(pres.xml, f"{{{NS_OCCUPANT_ID}}}occupant-id", id=self.service_id())
         return pres
 
     def subject(self, effect: SubjectOut) -> Message:
@@ -160,7 +164,7 @@ class Views:
             # empty one reads "Changed by Unknown"); Converse.js announces one
             # from a nick as just set unless it carries a delay.
             subject = subject or STAFF_SUBJECT
-            stamp = {"stamp": _stamp(time.time()), "from": self.room_jid}
+            stamp = {"stamp": timestamp(time.time()), "from": self.room_jid}
             ET.SubElement(msg.xml, f"{{{NS_DELAY}}}delay", stamp)
         ET.SubElement(msg.xml, f"{{{msg.namespace}}}subject").text = subject
         return msg
@@ -207,10 +211,11 @@ class Views:
     def _service_voice(self, viewer: Occupant) -> str:
         return f"{self.room_jid}/{SERVICE_NICK}" if viewer.is_staff else self.room_jid
 
-    def _service_id(self) -> str:
+    def service_id(self) -> str:
         return self.ids.of(self.room_jid.partition("@")[2], self.room_jid)
 
+    def occupant_id(self, occupant: Occupant) -> str:
+        return self.ids.of(occupant.jid, self.room_jid)
+
     def _occupant_id(self, occupant: Occupant) -> ET.Element:
-        return ET.Element(
-            f"{{{NS_OCCUPANT_ID}}}occupant-id", id=self.ids.of(occupant.jid, self.room_jid)
-        )
+        return ET.Element(f"{{{NS_OCCUPANT_ID}}}occupant-id", id=self.occupant_id(occupant))
