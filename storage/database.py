@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 import aiosqlite
 
 from storage.migrations import MIGRATIONS
 
 SECRET_KEY_BYTES = 32
+T = TypeVar("T")
 
 
 class MigrationError(RuntimeError):
@@ -53,6 +54,33 @@ class Database:
                 await self._conn.rollback()
                 raise
             await self._conn.commit()
+
+    async def run_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work`` in one IMMEDIATE transaction, wholly on the database's thread.
+
+        ``transaction()`` costs a hop to aiosqlite's thread and a wake-up of the
+        event loop per statement; this costs one for the whole transaction (BEGIN,
+        the statements, COMMIT). ``work`` gets the plain sqlite3 connection and
+        must not touch the event loop. Committed when it returns, rolled back if
+        it (or the commit) raises.
+        """
+
+        def run() -> T:
+            # Only called on aiosqlite's thread, where the connection lives.
+            raw: sqlite3.Connection = self._conn._conn
+            raw.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(raw)
+                raw.commit()
+            except BaseException:
+                raw.rollback()
+                raise
+            return result
+
+        async with self._lock:
+            # aiosqlite has no public call for running a function on its thread;
+            # ``_execute`` is the one its own methods use.
+            return await self._conn._execute(run)  # type: ignore[no-any-return]
 
     async def secret_key(self, name: str) -> bytes:
         """A random 32-byte key named ``name``: made on first use, then the same forever."""
