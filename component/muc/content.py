@@ -131,15 +131,24 @@ def write_content(xml: ET.Element, namespace: str, content: Content, body: str |
 
 
 _FIELDS = tuple(f.name for f in fields(Content))
+# One encoder for every row: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def content_to_json(content: Content) -> str:
+    """One archived row's content. Fields at their defaults are left out: most
+    messages have only an id and a body, and reading fills the defaults back in.
+    """
     # Not dataclasses.asdict: it deep-copies, and this runs once per message.
-    data = {name: getattr(content, name) for name in _FIELDS}
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    data = {}
+    for name in _FIELDS:
+        value = getattr(content, name)
+        if value is not None and value is not False and value != ():
+            data[name] = value
+    return _ENCODER.encode(data)
 
 
 def content_from_json(text: str) -> Content:
     data = json.loads(text)
     data["reactions"] = tuple(data.get("reactions", ()))
-    return Content(**data)
+    return Content(data.pop("id", None), data.pop("body", None), **data)
