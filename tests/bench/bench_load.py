@@ -703,7 +703,10 @@ def clone_chats(database: Path, template: str, count: int) -> None:
                                 for v in (row[i] for i in keep)
                             ]
                             if stanza >= 0:
-                                values[stanza] = str(uuid.uuid4())
+                                # A fresh id in the template's own form (uuid or hex).
+                                old = str(values[stanza])
+                                new = uuid.uuid4()
+                                values[stanza] = str(new) if "-" in old else new.hex
                             yield tuple(values)
 
                 conn.executemany(sql, copies())
