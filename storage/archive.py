@@ -102,6 +102,13 @@ class Archive:
             f"SELECT {_COLUMNS} FROM messages WHERE chat_id = ? ORDER BY stamp, id", (chat_id,)
         )
 
+    async def last_stamps(self) -> dict[str, float]:
+        """Each chat's newest message time, in one pass over the index."""
+        async with self.db.conn.execute(
+            "SELECT chat_id, MAX(stamp) FROM messages GROUP BY chat_id"
+        ) as cur:
+            return {r[0]: float(r[1]) async for r in cur}
+
     async def recent(self, chat_id: str, limit: int) -> builtins.list[MessageRow]:
         """The newest ``limit`` messages of a chat, oldest first."""
         rows = await self._rows(

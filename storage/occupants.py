@@ -36,6 +36,18 @@ def snapshot(chat_id: str, rows: builtins.list[OccupantRow]) -> builtins.list[tu
     return [(DELETE_ROOM, (chat_id,)), *((INSERT, astuple(row)) for row in rows)]
 
 
+async def load_all(conn: aiosqlite.Connection) -> dict[str, builtins.list[OccupantRow]]:
+    """Every room's stored occupants in one query, by room, in presence order."""
+    rooms: dict[str, builtins.list[OccupantRow]] = {}
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM occupants ORDER BY chat_id, position"
+    ) as cur:
+        async for r in cur:
+            row = replace(OccupantRow(*r), hidden=bool(r[7]))
+            rooms.setdefault(row.chat_id, []).append(row)
+    return rooms
+
+
 async def load(conn: aiosqlite.Connection, chat_id: str) -> builtins.list[OccupantRow]:
     async with conn.execute(
         f"SELECT {_COLUMNS} FROM occupants WHERE chat_id = ? ORDER BY position", (chat_id,)

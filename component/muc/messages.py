@@ -54,6 +54,8 @@ class MessageHandler:
             raise Refused("service-unavailable")
         async with self.muc.rooms.locked(target.room):
             room = self.muc.rooms.get(target.room)
+            if room is not None:
+                await self.muc.ensure_history(room)
             session_jid = str(msg["from"])
             sender = room.state.occupant_of(session_jid) if room is not None else None
             if room is None or sender is None:

@@ -55,6 +55,8 @@ class PresenceHandler:
             return
         async with self.muc.rooms.locked(target.room):
             room = self.muc.rooms.get(target.room)
+            if room is not None:
+                await self.muc.ensure_history(room)
             session_jid = str(pres["from"])
             joined = room is not None and session_jid in room.state.nick_of_session
             if ptype in ("unavailable", "error"):

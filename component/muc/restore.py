@@ -43,30 +43,25 @@ def chat_from_row(row: ChatRow) -> Chat:
 
 
 async def restore_rooms(muc: MucService, db: Database) -> int:
+    """Rebuild every open chat with a few queries for all of them; each room's
+    history is read when the room is first used (``MucService.ensure_history``)."""
     archive = Archive(db)
-    # At least one row, for the chat's last activity, even with history off.
-    keep = max(1, muc.config.history_size)
     chats = await open_chats(db)
+    present = await occupants.load_all(db.conn)
+    last_said = await archive.last_stamps()
     for row, subject in chats:
         room = muc.create_room(row.id)
         chat = chat_from_row(row)
         room.chat = chat
         room.state.subject = subject
         room.saved_subject = subject
-        restore_occupants(room.state, await occupants.load(db.conn, row.id))
-        said = said_from_rows(await archive.recent(row.id, keep))
-        room.state.history.extend(said)
-        if said:
-            chat.last_activity = said[-1].stamp
-        log.info(
-            "restored %s (%s, %d occupants, %d recent messages)",
-            row.id,
-            chat.status,
-            len(room.state.occupants),
-            len(said),
-        )
+        room.history_pending = True
+        restore_occupants(room.state, present.get(row.id, []))
+        chat.last_activity = max(chat.last_activity, last_said.get(row.id, 0.0))
+    log.debug("restored %d chats and their occupants", len(chats))
     desk = muc.desk
-    restore_occupants(desk.room.state, await occupants.load(db.conn, DESK))
+    keep = max(1, muc.config.history_size)
+    restore_occupants(desk.room.state, present.get(DESK, []))
     desk.room.state.history.extend(said_from_rows(await archive.recent(DESK, keep)))
     for occupant in list(desk.room.state.occupants.values()):
         member = await muc.staff.get(occupant.jid)

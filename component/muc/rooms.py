@@ -28,6 +28,9 @@ class Room:
     created: float = field(default_factory=time.time)
     opener: str = ""  # the visitor who created the room, until it closes
     archived: int | None = None  # messages in its archive; None until counted
+    # Restored rooms read their history from the archive when first used: a
+    # restart with thousands of open chats need not load every one of them.
+    history_pending: bool = False
     buckets: Buckets = field(default_factory=Buckets)  # rate limits per occupant
 
 

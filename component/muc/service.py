@@ -19,6 +19,7 @@ from component.config import Config
 from component.muc.door import Door
 from component.muc.history import HistoryRequest
 from component.muc.occupant_id import OccupantIds
+from component.muc.recorder import said_from_rows
 from component.muc.rooms import Room, Rooms
 from component.muc.views import Views
 from roles.effects import Effect
@@ -87,6 +88,15 @@ class MucService:
         elif gone:
             await self.audit(room.local, occupant.jid, "left")
         return True
+
+    async def ensure_history(self, room: Room) -> None:
+        """Load a restored room's recent history before its first event."""
+        if not room.history_pending:
+            return
+        room.history_pending = False
+        rows = await Archive(self.db).recent(room.local, self.config.history_size)
+        # Nothing can have been said since the restart: this runs first, under the lock.
+        room.state.history.extendleft(reversed(said_from_rows(rows)))
 
     async def archived_count(self, local: str) -> int:
         return await Archive(self.db).size(local)

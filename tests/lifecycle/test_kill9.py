@@ -107,6 +107,12 @@ async def test_kill_9_loses_nothing_acknowledged(deploy, spawn, login):
     assert await archived_bodies(jennie, room) == seen
     assert await archived_bodies(visitor, room) == [b for b in seen if "refund" not in b]
 
+    # A session joining after the restart gets the history from before the crash,
+    # read from the archive when the room is first used.
+    phone = await login(host, c2s, f"jennie@{STAFF_DOMAIN}", passwords["jennie"], "phone")
+    got = await phone.join(room, "Jennie", history="<history maxstanzas='2'/>")
+    assert [s.find(q("body")).text for s in got if s.find(q("body")) is not None] == seen[-2:]
+
     # The chat goes on, John still hidden until he speaks.
     visitor.send(f"<message to='{room}' type='groupchat'><body>still there?</body></message>")
     await jennie.expect(groupchat_from(f"{room}/Alice (visitor)", "still there?"))
