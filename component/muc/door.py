@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable
 from xml.etree import ElementTree as ET
 
+from slixmpp import Message
 from slixmpp.basexmpp import BaseXMPP
 
 from component.muc import wire
@@ -45,8 +46,22 @@ class Door:
         effects: Iterable[Effect],
         history: HistoryRequest | None = None,
     ) -> None:
-        send = self.xmpp.send
         room_jid = views.room_jid
+        # Stanzas written as strings go out together, one queue item and one
+        # socket write per delivery instead of one per stanza; a stanza built by
+        # slixmpp first flushes what is pending, so the order on the wire holds.
+        pending: list[str] = []
+        send = pending.append
+
+        def send_built(stanza: Message) -> None:
+            flush()
+            self.xmpp.send(stanza)
+
+        def flush() -> None:
+            if pending:
+                self.xmpp.send("".join(pending))
+                pending.clear()
+
         # A message's recipients come one after another: written once, for the
         # first of them, then stamped with each one's address.
         written: Said | None = None
@@ -63,14 +78,14 @@ class Door:
                     send(wire.service_presence(room_jid, effect.to, views.service_id()))
                 send(wire.presence(room_jid, effect, views.occupant_id(effect.occupant)))
             elif isinstance(effect, HistoryOut):
-                for msg in self._history(views, effect, history or HistoryRequest()):
-                    send(msg)
+                pending.extend(self._history(views, effect, history or HistoryRequest()))
             elif isinstance(effect, SubjectOut):
-                send(views.subject(effect))
+                send_built(views.subject(effect))
             elif isinstance(effect, NoticeOut):
-                send(views.notice(effect))
+                send_built(views.notice(effect))
             elif isinstance(effect, PrivateOut):
-                send(views.private(effect))
+                send_built(views.private(effect))
+        flush()
 
     def archive(self, views: Views, to: str, items: Iterable[Said], queryid: str | None) -> None:
         """Archive results for one requester, already filtered for them."""
