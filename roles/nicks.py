@@ -52,7 +52,7 @@ def staff_nick(name: str, jid: str, taken: Container[str]) -> str:
         return base
     nick = f"{base} ({jid.split('@', 1)[0]})"
     counter = 2
-    while nick in taken or nick == SERVICE_NICK:
+    while nick in taken:
         nick = f"{base} ({jid.split('@', 1)[0]} {counter})"
         counter += 1
     return nick

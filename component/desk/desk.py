@@ -11,12 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections.abc import Coroutine
 from typing import Any
 
 from component.config import Config
-from component.muc.content import Content
+from component.muc.content import Content, new_stanza_id
 from component.muc.recorder import message_insert
 from component.muc.rooms import Room
 from component.muc.service import MucService, Person
@@ -144,7 +143,7 @@ class Desk:
             service_occupant(self.config.service),
             False,
             time.time(),
-            str(uuid.uuid4()),
+            new_stanza_id(),
             Content(id=None, body=text),
         )
         self.muc.door.deliver(self.room.views, self.room.state.say("", said))

@@ -2,9 +2,9 @@
 
 Everything a client was told was committed first (``recorder``), so after a
 crash the rooms come back as clients last saw them: their self-pings succeed and
-history and MAM hold every message reflected before the crash. A room keeps
-only its newest ``history_size`` messages in memory, so only those are read; MAM
-reads the rest from the archive when asked.
+history and MAM hold every message reflected before the crash. A chat's newest
+``history_size`` messages are read when the room is first used; MAM reads the
+archive when asked.
 """
 
 from __future__ import annotations
@@ -60,9 +60,10 @@ async def restore_rooms(muc: MucService, db: Database) -> int:
         chat.last_activity = max(chat.last_activity, last_said.get(row.id, 0.0))
     log.debug("restored %d chats and their occupants", len(chats))
     desk = muc.desk
-    keep = max(1, muc.config.history_size)
     restore_occupants(desk.room.state, present.get(DESK, []))
-    desk.room.state.history.extend(said_from_rows(await archive.recent(DESK, keep)))
+    desk.room.state.history.extend(
+        said_from_rows(await archive.recent(DESK, muc.config.history_size))
+    )
     for occupant in list(desk.room.state.occupants.values()):
         member = await muc.staff.get(occupant.jid)
         if member is not None:
