@@ -242,15 +242,24 @@ class ProsodyServer:
                 )
             self._raise_on_logged_error()
             waiting = [port for port in waiting if not await _accepts(port)]
-            if not waiting:
+            # Ports accept as soon as their module binds them, while later modules
+            # are still loading; the pidfile is written by one of those, so an
+            # error logged by it has not necessarily happened yet.
+            if not waiting and self._pidfile_written():
                 break
             if time.monotonic() > deadline:
-                raise ProsodyError(
-                    f"prosody did not open ports {waiting} within {timeout}s\n{self._logs()}"
-                )
+                what = f"open ports {waiting}" if waiting else f"write {self.pid_path}"
+                raise ProsodyError(f"prosody did not {what} within {timeout}s\n{self._logs()}")
             await asyncio.sleep(POLL_INTERVAL)
         # Once more: an error logged between the last check and the last port opening.
         self._raise_on_logged_error()
+
+    def _pidfile_written(self) -> bool:
+        assert self._process is not None
+        try:
+            return self.pid_path.read_text().strip() == str(self._process.pid)
+        except OSError:
+            return False
 
     def _raise_on_logged_error(self) -> None:
         for line in self._this_run_log().splitlines():
