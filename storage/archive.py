@@ -163,35 +163,30 @@ class Archive:
         return RowPage(tuple(rows), count, first, complete)
 
     async def _key(self, where: str, args: list[object], stanza_id: str) -> tuple[float, int]:
-        async with self.db.conn.execute(
+        found = await self.db.fetch_one(
             f"SELECT stamp, id FROM messages WHERE stanza_id = ? AND {where}", (stanza_id, *args)
-        ) as cur:
-            found = await cur.fetchone()
+        )
         if found is None:
             raise UnknownId(stanza_id)
         return float(found[0]), int(found[1])
 
     async def _count(self, where: str, args: Sequence[object]) -> int:
-        async with self.db.conn.execute(
-            f"SELECT count(*) FROM messages WHERE {where}", args
-        ) as cur:
-            found = await cur.fetchone()
+        found = await self.db.fetch_one(f"SELECT count(*) FROM messages WHERE {where}", args)
         assert found is not None
         return int(found[0])
 
     async def _rows(self, sql: str, args: Sequence[object]) -> builtins.list[MessageRow]:
-        async with self.db.conn.execute(sql, args) as cur:
-            return [_row(tuple(r)) async for r in cur]
+        return [_row(r) for r in await self.db.fetch_all(sql, args)]
 
     async def size(self, chat_id: str) -> int:
         """How many messages a chat's archive holds (for its size limit)."""
         return await self._count("chat_id = ?", (chat_id,))
 
     async def chat_ids_since(self, since: float) -> builtins.list[str]:
-        async with self.db.conn.execute(
+        rows = await self.db.fetch_all(
             "SELECT id FROM chats WHERE created >= ? ORDER BY created", (since,)
-        ) as cur:
-            return [r[0] async for r in cur]
+        )
+        return [r[0] for r in rows]
 
     async def purge_before(self, before: float) -> tuple[int, int]:
         """Delete closed chats that ended before ``before`` with their messages and

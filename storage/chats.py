@@ -40,30 +40,34 @@ _PLACEHOLDERS = ", ".join("?" for _ in fields(ChatRow))
 _UPDATES = ", ".join(f"{f.name} = excluded.{f.name}" for f in fields(ChatRow) if f.name != "id")
 
 
+def upsert(row: ChatRow) -> tuple[str, tuple[object, ...]]:
+    """The statement that stores ``row``, new or not."""
+    return UPSERT, astuple(row)
+
+
+UPSERT = (
+    f"INSERT INTO chats ({_COLUMNS}) VALUES ({_PLACEHOLDERS}) "
+    f"ON CONFLICT (id) DO UPDATE SET {_UPDATES}"
+)
+
+
 class ChatStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
     async def save(self, row: ChatRow) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                f"INSERT INTO chats ({_COLUMNS}) VALUES ({_PLACEHOLDERS}) "
-                f"ON CONFLICT (id) DO UPDATE SET {_UPDATES}",
-                astuple(row),
-            )
+        sql, params = upsert(row)
+        await self.db.run_transaction(lambda conn: conn.execute(sql, params))
 
     async def get(self, chat_id: str) -> ChatRow | None:
-        async with self.db.conn.execute(
-            f"SELECT {_COLUMNS} FROM chats WHERE id = ?", (chat_id,)
-        ) as cur:
-            found = await cur.fetchone()
+        found = await self.db.fetch_one(f"SELECT {_COLUMNS} FROM chats WHERE id = ?", (chat_id,))
         return ChatRow(*found) if found is not None else None
 
     async def created_since(self, since: float) -> builtins.list[ChatRow]:
-        async with self.db.conn.execute(
+        rows = await self.db.fetch_all(
             f"SELECT {_COLUMNS} FROM chats WHERE created >= ? ORDER BY created", (since,)
-        ) as cur:
-            return [ChatRow(*row) async for row in cur]
+        )
+        return [ChatRow(*row) for row in rows]
 
     async def leave_message(self, chat_id: str, stamp: float, body: str) -> None:
         async with self.db.transaction() as conn:

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import aiosqlite
 
@@ -82,6 +82,15 @@ class Database:
             # ``_execute`` is the one its own methods use.
             return await self._conn._execute(run)  # type: ignore[no-any-return]
 
+    async def fetch_all(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """Every row of one query, in one hop to the database's thread (a cursor
+        costs a hop for the query, one per fetch and one to close)."""
+        return [tuple(row) for row in await self._conn.execute_fetchall(sql, params)]
+
+    async def fetch_one(self, sql: str, params: Sequence[object] = ()) -> tuple[Any, ...] | None:
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
+
     async def secret_key(self, name: str) -> bytes:
         """A random 32-byte key named ``name``: made on first use, then the same forever."""
         cached = self._keys.get(name)
@@ -101,8 +110,7 @@ class Database:
         return key
 
     async def schema_version(self) -> int:
-        async with self._conn.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
+        row = await self.fetch_one("PRAGMA user_version")
         assert row is not None
         return int(row[0])
 

@@ -94,10 +94,9 @@ class StaffDirectory:
 
     async def get(self, jid: str) -> StaffMember | None:
         """The staff member with this bare JID (any case), or None; full JIDs never match."""
-        async with self._db.conn.execute(
+        row = await self._db.fetch_one(
             f"SELECT {_COLUMNS} FROM staff WHERE jid = ?", (normalize_jid(jid),)
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return None if row is None else _member(row)
 
     async def add(self, member: StaffMember) -> None:
@@ -148,8 +147,7 @@ class StaffDirectory:
 
     async def list(self) -> builtins.list[StaffMember]:
         """Everyone, sorted by JID."""
-        async with self._db.conn.execute(f"SELECT {_COLUMNS} FROM staff ORDER BY jid") as cur:
-            rows = await cur.fetchall()
+        rows = await self._db.fetch_all(f"SELECT {_COLUMNS} FROM staff ORDER BY jid")
         return [_member(row) for row in rows]
 
     async def _exists(self, jid: str) -> bool:

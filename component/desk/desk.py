@@ -225,16 +225,16 @@ class Desk:
 
     # -- chat lifecycle -----------------------------------------------------------
 
-    async def open_chat(
+    def open_chat(
         self, room: Room, visitor_jid: str, nick: str, details: VisitorDetails | None
     ) -> Chat:
-        """The chat record of a new room, stored before the visitor is told anything."""
+        """The chat record of a new room; the caller stores it (``chat_row``) in the
+        commit that lets the visitor in, before she is told anything."""
         now = time.time()
         name = flatten(nick.removesuffix(VISITOR_SUFFIX), 64)
         chat = Chat(room.local, self.config.default_team, now, visitor_jid, name, last_activity=now)
         if details is not None:
             self._apply_details(chat, details)
-        await self.store.save(chat_row(chat))
         room.chat = chat
         return chat
 

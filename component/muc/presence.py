@@ -18,12 +18,13 @@ from component.addressing import ROOM_PREFIX, check_room_name, target_of
 from component.desk.desk import DESK, chat_row
 from component.muc.history import NS_MUC, parse_history_request
 from component.muc.rooms import Room
-from component.muc.service import MucService, Person
+from component.muc.service import MucService, Person, audit_row, audited
 from component.muc.visitor_details import parse_visitor_details
 from roles.assignment import joins_hidden
 from roles.model import Session
 from roles.refusal import Refused
 from roles.visitor_text import flatten
+from storage import chats
 
 log = logging.getLogger(__name__)
 SHOWS = ("away", "chat", "dnd", "xa")
@@ -149,12 +150,23 @@ class PresenceHandler:
         nick_now = state.nick_of_session[session_jid]
         details = parse_visitor_details(pres.xml) if person.role == "visitor" else None
         desk = self.muc.desk
-        try:
-            if created:
-                chat = await desk.open_chat(room, person.jid, nick_now, details)
-            if created and self.muc.config.welcome:
+        # The chat's row and the audit entry go in the commit that lets them in.
+        also = []
+        if created:
+            chat = desk.open_chat(room, person.jid, nick_now, details)
+            also.append(chats.upsert(chat_row(chat)))
+            if self.muc.config.welcome:
                 effects.extend(state.tell(session_jid, self.muc.config.welcome))
-            await self.muc.publish(room, effects, history)
+        action = "joined hidden" if hidden else "joined"
+        audits = (
+            chat is not None
+            and person.role != "visitor"
+            and len(state.sessions[nick_now]) == 1
+        )
+        if audits:
+            also.append(audit_row(local, person.jid, action))
+        try:
+            await self.muc.publish(room, effects, history, also)
         except BaseException:
             await self._undo_join(room, session_jid, created)
             raise
@@ -166,10 +178,10 @@ class PresenceHandler:
             person.role,
             ", hidden" if hidden else "",
         )
+        if audits:
+            audited(local, person.jid, action)
         if chat is None:
             return
-        if person.role != "visitor" and len(state.sessions[nick_now]) == 1:
-            await self.muc.audit(local, person.jid, "joined hidden" if hidden else "joined")
         if created:
             desk.chat_opened(room, chat)
         elif person.role == "visitor":

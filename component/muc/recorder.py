@@ -123,9 +123,13 @@ class Recorder:
         self.door = door
 
     async def publish(
-        self, room: Room, effects: list[Effect], history: HistoryRequest | None = None
+        self,
+        room: Room,
+        effects: list[Effect],
+        history: HistoryRequest | None = None,
+        also: Sequence[tuple[str, Params]] = (),
     ) -> None:
-        rows: list[tuple[str, Params]] = []
+        rows: list[tuple[str, Params]] = list(also)
         seen: set[str] = set()
         presence = False
         for effect in effects:

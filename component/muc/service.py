@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ from storage import audit
 from storage.archive import Archive
 from storage.database import Database
 from storage.staff import StaffDirectory
+from storage.writer import Params
 
 if TYPE_CHECKING:
     from component.desk.desk import Desk
@@ -62,10 +64,15 @@ class MucService:
         self.recorder: Recorder  # likewise
 
     async def publish(
-        self, room: Room, effects: list[Effect], history: HistoryRequest | None = None
+        self,
+        room: Room,
+        effects: list[Effect],
+        history: HistoryRequest | None = None,
+        also: Sequence[tuple[str, Params]] = (),
     ) -> None:
-        """Persist what ``effects`` change, then deliver them: the one way out."""
-        await self.recorder.publish(room, effects, history)
+        """Persist what ``effects`` change (and the statements ``also``, first, in the
+        same commit), then deliver them: the one way out."""
+        await self.recorder.publish(room, effects, history, also)
 
     def room_jid(self, local: str) -> str:
         return f"{local}@{self.config.service}"
@@ -107,10 +114,9 @@ class MucService:
 
     async def audit(self, chat_id: str, actor: str, action: str, detail: str = "") -> None:
         """Record an act of supervision; committed before the caller goes on."""
-        await self.recorder.writer.write(
-            audit.INSERT, (time.time(), chat_id, actor, action, detail[:500])
-        )
-        log.info("audit: %s %s in %s %s", actor, action, chat_id, detail[:80])
+        await self.recorder.writer.write(*audit_row(chat_id, actor, action, detail))
+        audited(chat_id, actor, action, detail)
+
 
     async def person(self, jid: JID) -> Person | None:
         """Who the sender is. Staff powers come only from the staff directory, and
@@ -146,3 +152,12 @@ class MucService:
         self.rooms.discard(room.local)
         self.ids.forget_room(room.state.jid)
         log.info("room %s is gone", room.state.jid)
+
+
+def audit_row(chat_id: str, actor: str, action: str, detail: str = "") -> tuple[str, Params]:
+    """The statement recording an act of supervision, to commit with what it changed."""
+    return audit.INSERT, (time.time(), chat_id, actor, action, detail[:500])
+
+
+def audited(chat_id: str, actor: str, action: str, detail: str = "") -> None:
+    log.info("audit: %s %s in %s %s", actor, action, chat_id, detail[:80])
