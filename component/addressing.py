@@ -11,6 +11,7 @@ from slixmpp import JID
 from roles.refusal import Refused
 
 ROOM_PREFIX = "chat-"
+DESK = "desk"  # the staff desk's room: desk@<service>
 # At least 16 characters: the id is the visitor's capability to reach their chat,
 # so it must not be guessable (the widget makes ≥128 random bits).
 _CHAT_ID = re.compile(r"^[a-z0-9-]{16,128}$")

@@ -19,6 +19,7 @@ from slixmpp.xmlstream.matcher import MatchXPath
 from component.adhoc import registry as adhoc
 from component.config import Config
 from component.desk.desk import Desk
+from component.desk.reception import DeskReception
 from component.errors import reply_errors
 from component.iq_router import IqRouter
 from component.muc import disco, mam, ping
@@ -142,6 +143,7 @@ class Huddle:
         self.xmpp = HuddleXMPP(config)
         self.db: Database | None = None
         self.muc: MucService | None = None
+        self.desk: Desk | None = None
         self.writer: BatchWriter | None = None
         # Set once the sessions of every room were checked after the last connection.
         self.live = asyncio.Event()
@@ -154,15 +156,17 @@ class Huddle:
         ids = OccupantIds(await self.db.secret_key("occupant-id"))
         muc = MucService(self.xmpp, self.config, StaffDirectory(self.db), ids)
         muc.recorder = Recorder(self.writer, muc.door)
-        muc.desk = Desk(muc, ChatStore(self.db))
-        self.muc = muc
+        desk = Desk(muc, ChatStore(self.db))
+        muc.reception = DeskReception(desk)
+        self.muc, self.desk = muc, desk
         restored = await restore_rooms(muc, self.db)
+        await desk.restore_members()
         if restored:
             log.info("restored %d open chats from %s", restored, self.config.database)
         self._sweeper = asyncio.ensure_future(self._sweep_idle_chats())
         router = IqRouter(self.config.service, KNOWN_UNSERVED, muc.rooms.locked)
         ping.register(router, muc)
-        disco.register(router, muc, adhoc.register(router, muc))
+        disco.register(router, muc, adhoc.register(router, muc, desk))
         mam.register(router, muc, Archive(self.db))
         xmpp = self.xmpp
         xmpp.route("Huddle presence", f"{{{NS}}}presence", PresenceHandler(muc).on_presence)
@@ -198,34 +202,34 @@ class Huddle:
     def _after_connect(self) -> None:
         """On every (re)connection: sessions that died meanwhile leave their rooms,
         then waiting chats are offered again."""
-        assert self.muc is not None
-        muc = self.muc
+        assert self.muc is not None and self.desk is not None
+        muc, desk = self.muc, self.desk
         self.live.clear()
 
         async def check() -> None:
             gone = await prune_gone_sessions(muc)
             if gone:
                 log.info("%d sessions were gone after (re)connecting", gone)
-            await muc.desk.resume()
+            await desk.resume()
             self.live.set()
 
-        muc.desk.spawn(check())
+        desk.spawn(check())
 
     async def _sweep_idle_chats(self) -> None:
-        assert self.muc is not None
+        assert self.desk is not None
         period = min(60.0, self.config.idle_timeout / 2)
         while True:
             await asyncio.sleep(period)
             try:
-                await self.muc.desk.sweep_idle()
+                await self.desk.sweep_idle()
             except Exception:
                 log.exception("closing idle chats failed")
 
     async def stop(self) -> None:
         if self._sweeper is not None:
             self._sweeper.cancel()
-        if self.muc is not None:
-            self.muc.desk.stop()
+        if self.desk is not None:
+            self.desk.stop()
         self.xmpp.stopping = True
         self.xmpp.cancel_connection_attempt()
         if self.xmpp.is_connected():

@@ -16,6 +16,7 @@ from component.adhoc.flow import Ask, Done, Outcome, Request, Stage
 from component.adhoc.forms import Answers, Field, Table, bad_payload
 from component.desk.commands import chats_text
 from component.desk.desk import Desk, minutes, short, visitor_label
+from component.muc.events import ChatAssigned
 from component.muc.rooms import Room
 from component.muc.service import MucService, Person
 from roles.chat import Chat
@@ -74,7 +75,7 @@ def _open_room(muc: MucService, chat_id: str) -> tuple[Room, Chat]:
 
 
 async def list_chats(request: Request) -> Outcome:
-    desk = request.muc.desk
+    desk = request.desk
     now = time.time()
     rows = tuple(
         {
@@ -94,7 +95,7 @@ async def list_chats(request: Request) -> Outcome:
 
 
 async def supervise(request: Request) -> Outcome:
-    desk = request.muc.desk
+    desk = request.desk
     return _choose(desk, "Supervise a chat, hidden", open_chats(desk), _supervise)
 
 
@@ -112,7 +113,7 @@ async def _supervise(request: Request, answers: Answers) -> Outcome:
 
 
 async def take(request: Request) -> Outcome:
-    desk = request.muc.desk
+    desk = request.desk
     return _choose(desk, "Take over a chat", open_chats(desk), _take)
 
 
@@ -123,8 +124,9 @@ async def _take(request: Request, answers: Answers) -> Outcome:
         room, chat = _open_room(muc, chat_id)
         await muc.audit(chat.id, person.jid, "take", "ad-hoc command")
         chat.assign(person.jid, time.time())
-        muc.desk.save(chat)
-        muc.desk.announce(f"{person.name} took over [{short(chat.id)}]")
+        request.desk.save(chat)
+        request.desk.announce(f"{person.name} took over [{short(chat.id)}]")
+        muc.events.emit(ChatAssigned(room, chat, person.jid, "take"))
         # Staff in the chat learn who has it now; the visitor sees the new agent join.
         await muc.publish(room, room.state.notify_staff(f"{person.name} took over this chat."))
     muc.door.invite(request.session_jid, room.state.jid, "You took over this chat")
@@ -150,7 +152,7 @@ def may_close(person: Person, room: Room, chat: Chat) -> bool:
 
 
 async def close(request: Request) -> Outcome:
-    desk = request.muc.desk
+    desk = request.desk
     chats = [(r, c) for r, c in open_chats(desk) if may_close(request.person, r, c)]
     reason = Field(REASON, "text-single", "Reason (optional; the visitor sees it)")
     return _choose(desk, "Close a chat", chats, _close, reason)
@@ -168,6 +170,6 @@ async def _close(request: Request, answers: Answers) -> Outcome:
             raise Refused(
                 "forbidden", "You may close only chats you are in or were offered.", "auth"
             )
-        await muc.desk.close(room, reason, by=person.name)
+        await request.desk.close(room, reason, by=person.name)
         await muc.audit(chat.id, person.jid, "close", reason)
     return Done(f"[{short(chat_id)}] closed.")

@@ -28,6 +28,7 @@ from component.adhoc.forms import (
     render_table,
 )
 from component.adhoc.sessions import Sessions
+from component.desk.desk import Desk
 from component.muc.service import MucService, Person
 from roles.authorization import may
 from roles.refusal import Refused
@@ -47,8 +48,11 @@ def allowed(person: Person | None, command: AdhocCommand) -> bool:
 
 
 class Executor:
-    def __init__(self, muc: MucService, commands: Mapping[str, AdhocCommand]) -> None:
+    def __init__(
+        self, muc: MucService, desk: Desk, commands: Mapping[str, AdhocCommand]
+    ) -> None:
         self.muc = muc
+        self.desk = desk
         self.commands = commands
         self.sessions = Sessions()
 
@@ -71,7 +75,7 @@ class Executor:
         if person is None or not allowed(person, command):
             raise Refused("forbidden", f"You may not run {command.name}.", "auth")
         owner = str(iq["from"])
-        request = Request(self.muc, person, owner)
+        request = Request(self.muc, self.desk, person, owner)
         if not sid:
             if action != "execute":
                 raise Refused(

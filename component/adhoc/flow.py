@@ -14,13 +14,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from component.adhoc.forms import Answers, Field, Table
-from component.muc.service import MucService, Person
+from component.desk.desk import Desk
+from component.muc.person import Person
+from component.muc.service import MucService
 from roles.authorization import Action
 
 
 @dataclass(frozen=True, slots=True)
 class Request:
     muc: MucService
+    desk: Desk
     person: Person  # looked up again for every stage: a role can change meanwhile
     session_jid: str  # the requesting full JID; invitations go to this client
 

@@ -15,6 +15,7 @@ from component.adhoc import audit, chats, staff
 from component.adhoc.execute import Executor, allowed
 from component.adhoc.flow import AdhocCommand
 from component.adhoc.forms import NS_COMMANDS, NS_DATA
+from component.desk.desk import Desk
 from component.iq_router import IqRouter
 from component.muc.service import MucService
 
@@ -65,10 +66,10 @@ class CommandNodes:
         return True
 
 
-def register(router: IqRouter, muc: MucService) -> CommandNodes:
+def register(router: IqRouter, muc: MucService, desk: Desk) -> CommandNodes:
     """Serve the commands at the service JID and at every room's, since clients
     offer "Execute command" in a room's menu and ask the room (Gajim); the
     result goes to ``disco.register``."""
-    executor = Executor(muc, {c.node: c for c in COMMANDS})
+    executor = Executor(muc, desk, {c.node: c for c in COMMANDS})
     router.register("set", NS_COMMANDS, ("service", "room"), executor.handle, ordered=False)
     return CommandNodes(muc, COMMANDS)

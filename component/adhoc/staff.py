@@ -15,7 +15,8 @@ from typing import cast
 
 from component.adhoc.flow import Ask, Done, Outcome, Request
 from component.adhoc.forms import Answers, Field, Table, bad_payload
-from component.muc.service import MucService, Person
+from component.muc.events import StaffDirectoryChanged
+from component.muc.service import MucService
 from roles.refusal import Refused
 from storage.staff import (
     MAX_CHATS_RANGE,
@@ -90,13 +91,7 @@ def _choose_member(members: list[StaffMember]) -> Field:
 
 
 def _refresh_desk(muc: MucService, member: StaffMember) -> None:
-    desk = muc.desk
-    if member.jid in desk.members:
-        desk.members[member.jid] = Person(
-            member.jid, member.role, member.name, member.team, member.max_chats
-        )
-        # A new team or a higher cap may make them the one for a waiting chat.
-        desk.spawn(desk.route_all())
+    muc.events.emit(StaffDirectoryChanged(member.jid))
 
 
 # -- list-staff -----------------------------------------------------------------------
@@ -197,5 +192,5 @@ async def _remove(request: Request, answers: Answers) -> Outcome:
     member = await muc.staff.get(jid)
     if member is None or not await muc.staff.remove(jid):
         raise bad_payload(f"jid: {jid!r} is not on the staff")
-    muc.desk.forget(jid)
+    muc.events.emit(StaffDirectoryChanged(jid, removed=True))
     return Done(f"Removed {member.name} <{member.jid}> from the staff.")

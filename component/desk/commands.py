@@ -11,9 +11,11 @@ import time
 from datetime import UTC, datetime
 from typing import cast
 
-from component.desk.desk import Desk, chat_row, minutes, short, visitor_label
+from component.desk.desk import Desk, minutes, short, visitor_label
+from component.muc.chat_rows import chat_row
+from component.muc.events import ChatAssigned
+from component.muc.person import Person
 from component.muc.rooms import Room
-from component.muc.service import Person
 from roles.authorization import Action, may
 from roles.commands import DESK_HELP, Command
 from roles.effects import Effect
@@ -68,6 +70,7 @@ async def chat_command(
         desk.save(chat)
         await desk.audit(chat, sender, "take")
         desk.announce(f"{sender.name} took over [{short(chat.id)}]")
+        desk.muc.events.emit(ChatAssigned(room, chat, sender.jid, "take"))
         return [
             *state.notify_staff(f"{sender.name} took over this chat."),
             *state.reveal(session_jid),
@@ -86,6 +89,7 @@ async def chat_command(
     chat.invited.add(found.jid)
     chat.assign(found.jid, time.time())
     desk.save(chat)
+    desk.muc.events.emit(ChatAssigned(room, chat, found.jid, "transfer"))
     desk.invite(found.jid, room, f"{sender.name} transfers a chat to you")
     desk.announce(f"{sender.name} transferred [{short(chat.id)}] to {found.name}")
     return state.notify_staff(f"{sender.name} transferred this chat to {found.name}.")
@@ -144,6 +148,7 @@ async def desk_command(desk: Desk, session_jid: str, sender: Occupant, command: 
             await desk.muc.publish(
                 room, room.state.notify_staff(f"{sender.name} took over this chat.")
             )
+        desk.muc.events.emit(ChatAssigned(room, chat, sender.jid, "take"))
         desk.invite(sender.jid, room, "You took over this chat")
         desk.announce(f"{sender.name} took over [{short(room.local)}]")
         return []

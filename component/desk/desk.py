@@ -14,11 +14,30 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
+from component.addressing import DESK
 from component.config import Config
+from component.muc.chat_rows import chat_row
 from component.muc.content import Content, new_stanza_id
+from component.muc.events import (
+    ChatAnswered,
+    ChatAssigned,
+    ChatClosed,
+    ChatCreated,
+    ChatOffered,
+    DeskChanged,
+    DeskJoined,
+    MessageSaid,
+    QueueMoved,
+    StaffDirectoryChanged,
+    StaffJoined,
+    VisitorDetailsGiven,
+    VisitorLeft,
+    VisitorReturned,
+)
+from component.muc.person import Person
 from component.muc.recorder import message_insert
 from component.muc.rooms import Room
-from component.muc.service import MucService, Person
+from component.muc.service import MucService
 from component.muc.visitor_details import VisitorDetails
 from roles.chat import Chat
 from roles.effects import Effect, Said
@@ -26,10 +45,9 @@ from roles.model import Occupant
 from roles.nicks import VISITOR_SUFFIX, service_occupant
 from roles.routing import AgentState, anyone_available, pick_agent
 from roles.visitor_text import flatten, quoted
-from storage.chats import ChatRow, ChatStore, LeftMessage
+from storage.chats import ChatStore, LeftMessage
 
 log = logging.getLogger(__name__)
-DESK = "desk"
 DESK_SUBJECT = "Staff desk: new chats are announced and offered here. !help lists the commands."
 
 
@@ -47,26 +65,6 @@ def visitor_label(chat: Chat) -> str:
     return f"visitor {quoted(chat.visitor_name, 64)}" if chat.visitor_name else "a visitor"
 
 
-def chat_row(chat: Chat) -> ChatRow:
-    return ChatRow(
-        chat.id,
-        chat.team,
-        chat.status,
-        chat.created,
-        chat.visitor_jid,
-        chat.visitor_name,
-        chat.visitor_email,
-        chat.visitor_page,
-        chat.visitor_agent,
-        chat.first_message,
-        chat.assigned,
-        chat.assigned_at,
-        chat.answered,
-        chat.closed,
-        chat.close_reason,
-    )
-
-
 class Desk:
     def __init__(self, muc: MucService, store: ChatStore) -> None:
         self.muc = muc
@@ -79,6 +77,74 @@ class Desk:
         self._grace: dict[str, asyncio.TimerHandle] = {}
         self._queue_flush: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        on = muc.events.subscribe
+        on(ChatCreated, lambda e: self.chat_opened(e.room, e.chat))
+        on(VisitorReturned, self._visitor_returned)
+        on(VisitorLeft, lambda e: self.visitor_left(e.room))
+        on(VisitorDetailsGiven, self._details_given)
+        on(StaffJoined, self._staff_joined)
+        on(MessageSaid, self._message_said)
+        on(DeskJoined, lambda e: self.spawn(self._sat_down(e.staff, e.session_jid)))
+        on(DeskChanged, self._desk_changed)
+        on(StaffDirectoryChanged, self._directory_changed)
+
+    # -- chat events -------------------------------------------------------------
+
+    def _visitor_returned(self, event: VisitorReturned) -> None:
+        self.visitor_returned(event.room)
+        if event.details is not None and event.room.chat is not None:
+            self.visitor_details(event.room.chat, event.details)
+
+    def _details_given(self, event: VisitorDetailsGiven) -> None:
+        if event.room.chat is not None:
+            self.visitor_details(event.room.chat, event.details)
+
+    def _staff_joined(self, event: StaffJoined) -> None:
+        if event.room.chat is not None:
+            self.staff_entered(event.room, event.room.chat, event.staff, event.was_assigned)
+
+    def _message_said(self, event: MessageSaid) -> None:
+        if event.room.chat is not None:
+            self.message(event.room, event.room.chat, event.sender, event.visible, event.body)
+
+    async def _sat_down(self, person: Person, session_jid: str) -> None:
+        await self.desk_changed(person)
+        # Who just sat down at the desk learns what is waiting, offers included.
+        if pending := self.pending():
+            async with self.muc.rooms.locked(DESK):
+                if session_jid in self.room.state.nick_of_session:
+                    await self.muc.publish(self.room, self.room.state.tell(session_jid, pending))
+
+    def _desk_changed(self, event: DeskChanged) -> None:
+        if event.gone is not None:
+            self.forget(event.gone)
+        self.spawn(self.desk_changed(None))
+
+    def _directory_changed(self, event: StaffDirectoryChanged) -> None:
+        if event.removed:
+            self.forget(event.jid)
+            return
+        self.spawn(self._refresh_member(event.jid))
+
+    async def _refresh_member(self, jid: str) -> None:
+        if jid not in self.members:
+            return
+        member = await self.muc.staff.get(jid)
+        if member is None:
+            self.forget(jid)
+            return
+        self.members[jid] = Person(jid, member.role, member.name, member.team, member.max_chats)
+        # A new team or a higher cap may make them the one for a waiting chat.
+        await self.route_all()
+
+    async def restore_members(self) -> None:
+        """After a restart: who sits at the desk, as the directory has them now."""
+        for occupant in list(self.room.state.occupants.values()):
+            member = await self.muc.staff.get(occupant.jid)
+            if member is not None:
+                self.members[member.jid] = Person(
+                    member.jid, member.role, member.name, member.team, member.max_chats
+                )
 
     @property
     def config(self) -> Config:
@@ -267,6 +333,7 @@ class Desk:
         if chat.assigned == person.jid and was_assigned != person.jid:
             self._cancel_offer(chat.id)
             self.announce(f"{person.name} took [{short(chat.id)}]")
+            self.muc.events.emit(ChatAssigned(room, chat, person.jid, "joined"))
             self.save(chat)
             self.update_queue()
             occupant = room.state.person(person.jid)
@@ -339,9 +406,11 @@ class Desk:
                 chat.assign(sender.jid, now)
                 self._cancel_offer(chat.id)
                 self.announce(f"{sender.name} took [{short(chat.id)}]")
+                self.muc.events.emit(ChatAssigned(room, chat, sender.jid, "answered"))
                 self.update_queue()
             if chat.answered is None:
                 chat.answered = now
+                self.muc.events.emit(ChatAnswered(room, chat))
             self.save(chat)
 
     async def close(self, room: Room, reason: str, by: str) -> None:
@@ -364,6 +433,7 @@ class Desk:
         why = f": {reason}" if reason else ""
         self.announce(f"[{short(chat.id)}] closed{who}{why}")
         log.info("chat %s closed%s%s", chat.id, who, why)
+        self.muc.events.emit(ChatClosed(room, chat, reason, by))
         self.update_queue()
         self.spawn(self.route_all())
 
@@ -405,6 +475,7 @@ class Desk:
         log.info("offering %s to %s", chat.id, agent.jid)
         self.invite(agent.jid, room, f"New chat from {visitor_label(chat)}")
         self._start_offer_timer(chat, agent.jid)
+        self.muc.events.emit(ChatOffered(room, chat, agent.jid))
 
     def _start_offer_timer(self, chat: Chat, jid: str) -> None:
         self._cancel_offer(chat.id)
@@ -447,6 +518,8 @@ class Desk:
         if next_due is not None and self._queue_flush is None:
             loop = asyncio.get_running_loop()
             self._queue_flush = loop.call_later(next_due - now, self._flush_queue)
+
+        self.muc.events.emit(QueueMoved())
 
     def _flush_queue(self) -> None:
         self._queue_flush = None

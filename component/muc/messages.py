@@ -18,13 +18,14 @@ from dataclasses import replace
 from slixmpp import Message
 
 from component.addressing import target_of
-from component.desk.commands import chat_command, desk_command
 from component.errors import error_condition
 from component.muc.commands import run_command, whispered
 from component.muc.content import Content, new_stanza_id, parse_content
+from component.muc.events import MessageSaid, Supervised, VisitorDetailsGiven
 from component.muc.liveness import GONE
+from component.muc.person import Person
 from component.muc.rooms import Room
-from component.muc.service import MucService, Person
+from component.muc.service import MucService, audit_row, audited
 from component.muc.visitor_details import parse_visitor_details
 from roles.commands import Command, parse_command, unescape
 from roles.effects import Effect, MessageOut, Said
@@ -149,20 +150,26 @@ class MessageHandler:
         if content.empty:
             details = parse_visitor_details(msg.xml)
             if details is not None and room.chat is not None and sender.role == "visitor":
-                self.muc.desk.visitor_details(room.chat, details)
+                self.muc.events.emit(VisitorDetailsGiven(room, details))
             return
         effects = self._speak(room, session_jid, sender, content)
-        await self.muc.publish(room, effects)
-        now_hidden = room.state.occupants[sender.nick].hidden
-        if sender.hidden and not now_hidden and room.chat is not None:
-            await self.muc.audit(room.local, sender.jid, "revealed", "by speaking")
-        if room.chat is not None:
-            said = next((e.said for e in effects if isinstance(e, MessageOut)), None)
-            person = None if sender.role == "visitor" else self.muc.desk.members.get(sender.jid)
-            if sender.is_staff and person is None:
-                person = Person(sender.jid, sender.role, sender.name)
-            visible = said is not None and not said.staff_only and not said.sender.hidden
-            self.muc.desk.message(room, room.chat, person, visible, content.body)
+        revealed = sender.hidden and not room.state.occupants[sender.nick].hidden
+        audits = revealed and room.chat is not None
+        also = [audit_row(room.local, sender.jid, "revealed", "by speaking")] if audits else []
+        await self.muc.publish(room, effects, also=also)
+        if room.chat is None:
+            return
+        person = None
+        if sender.is_staff:
+            known = self.muc.reception.staff_member(sender.jid)
+            person = known or Person(sender.jid, sender.role, sender.name)
+        if audits and person is not None:
+            audited(room.local, sender.jid, "revealed", "by speaking")
+            self.muc.events.emit(Supervised(room, person, "revealed"))
+        said = next((e.said for e in effects if isinstance(e, MessageOut)), None)
+        if said is not None and content.body is not None:
+            visible = not said.staff_only and not said.sender.hidden
+            self.muc.events.emit(MessageSaid(room, person, visible, content.body, said.stamp))
 
     async def _command(
         self, room: Room, session_jid: str, sender: Occupant, command: Command, content: Content
@@ -173,17 +180,22 @@ class MessageHandler:
             # the asker alone (their client sees it delivered) and not archived.
             said = Said(sender, False, time.time(), "", content)
             await publish(room, room.state.echo(session_jid, said))
-            await publish(room, await desk_command(self.muc.desk, session_jid, sender, command))
+            reception = self.muc.reception
+            await publish(room, await reception.desk_command(session_jid, sender, command))
             return
         if command.name in CHAT_MOVES:
             await publish(room, room.state.say(session_jid, self._said(sender, True, content)))
-            effects = await chat_command(self.muc.desk, room, session_jid, sender, command)
+            effects = await self.muc.reception.chat_command(room, session_jid, sender, command)
             await publish(room, effects)
-        else:
-            effects = run_command(room, session_jid, sender, command, content, self._said)
-            await publish(room, effects)
-        if command.name in AUDITED:
-            await self.muc.audit(room.local, sender.jid, command.name, command.arg)
+            return
+        effects = run_command(room, session_jid, sender, command, content, self._said)
+        audits = command.name in AUDITED
+        also = [audit_row(room.local, sender.jid, command.name, command.arg)] if audits else []
+        await publish(room, effects, also=also)
+        if audits:
+            audited(room.local, sender.jid, command.name, command.arg)
+            person = Person(sender.jid, sender.role, sender.name)
+            self.muc.events.emit(Supervised(room, person, command.name))
 
     def _speak(
         self, room: Room, session_jid: str, sender: Occupant, content: Content

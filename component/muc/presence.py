@@ -14,8 +14,16 @@ import time
 
 from slixmpp import Presence
 
-from component.addressing import ROOM_PREFIX, check_room_name, target_of
-from component.desk.desk import DESK, chat_row
+from component.addressing import DESK, ROOM_PREFIX, check_room_name, target_of
+from component.muc.chat_rows import chat_row
+from component.muc.events import (
+    ChatCreated,
+    DeskChanged,
+    DeskJoined,
+    StaffJoined,
+    VisitorDetailsGiven,
+    VisitorReturned,
+)
 from component.muc.history import NS_MUC, parse_history_request
 from component.muc.rooms import Room
 from component.muc.service import MucService, Person, audit_row, audited
@@ -77,7 +85,7 @@ class PresenceHandler:
                     )
                 await self.muc.publish(room, effects)
                 if room.local == DESK:
-                    await self.muc.desk.desk_changed(None)
+                    self.muc.events.emit(DeskChanged())
                 return
             await self._join(pres, target.room, target.nick)
 
@@ -101,7 +109,7 @@ class PresenceHandler:
             and occupant
             and occupant.role == "visitor"
         ):
-            self.muc.desk.visitor_details(room.chat, details)
+            self.muc.events.emit(VisitorDetailsGiven(room, details))
 
     async def _join(self, pres: Presence, local: str, nick: str) -> None:
         person = await self.muc.person(pres["from"])
@@ -117,7 +125,7 @@ class PresenceHandler:
         if room is None:
             if not local.startswith(ROOM_PREFIX) or person.role != "visitor":
                 raise Refused("item-not-found", "There is no such chat.")
-            if await self.muc.desk.store.get(local) is not None:
+            if await self.muc.reception.chat_ended(local):
                 raise Refused("item-not-found", "This chat has ended.")
             room = self.muc.rooms.get(local)  # another join may have made it meanwhile
             if room is None:
@@ -149,11 +157,11 @@ class PresenceHandler:
             raise
         nick_now = state.nick_of_session[session_jid]
         details = parse_visitor_details(pres.xml) if person.role == "visitor" else None
-        desk = self.muc.desk
+        reception = self.muc.reception
         # The chat's row and the audit entry go in the commit that lets them in.
         also = []
         if created:
-            chat = desk.open_chat(room, person.jid, nick_now, details)
+            chat = reception.open_chat(room, person.jid, nick_now, details)
             also.append(chats.upsert(chat_row(chat)))
             if self.muc.config.welcome:
                 effects.extend(state.tell(session_jid, self.muc.config.welcome))
@@ -182,14 +190,13 @@ class PresenceHandler:
             audited(local, person.jid, action)
         if chat is None:
             return
+        emit = self.muc.events.emit
         if created:
-            desk.chat_opened(room, chat)
+            emit(ChatCreated(room, chat))
         elif person.role == "visitor":
-            desk.visitor_returned(room)
-            if details is not None:
-                desk.visitor_details(chat, details)
-        else:
-            desk.staff_entered(room, chat, person, was_assigned)
+            emit(VisitorReturned(room, details))
+        elif len(state.sessions[nick_now]) == 1:
+            emit(StaffJoined(room, person, hidden, was_assigned))
 
     def _check_room_limits(self, visitor_jid: str) -> None:
         limits = self.muc.config.limits
@@ -199,12 +206,7 @@ class PresenceHandler:
                 "You have too many chats open; please go on in one of them.",
                 "wait",
             )
-        if self.muc.desk.waiting_count() >= limits.waiting_chats:
-            raise Refused(
-                "resource-constraint",
-                "We are very busy right now; please try again in a few minutes.",
-                "wait",
-            )
+        self.muc.reception.check_new_chat()
 
     async def _undo_join(self, room: Room, session_jid: str, created: bool) -> None:
         """A join that failed half-way is taken back: the occupant is fully out."""
@@ -213,9 +215,7 @@ class PresenceHandler:
             return
         effects = room.state.leave(session_jid)
         if created:
-            if room.chat is not None:
-                room.chat.close(time.time(), "The chat could not be opened.")
-                await self.muc.desk.store.save(chat_row(room.chat))
+            await self.muc.reception.chat_failed(room)
             self.muc.drop(room)
             return
         await self.muc.publish(room, [e for e in effects if e.to != session_jid])
@@ -223,7 +223,7 @@ class PresenceHandler:
     async def _join_desk(self, pres: Presence, person: Person, nick: str) -> None:
         if person.role == "visitor":
             raise Refused("registration-required", "The desk is for staff.", "auth")
-        room = self.muc.desk.room
+        room = self.muc.reception.room
         effects = room.state.join(
             self._session(pres),
             person.jid,
@@ -234,7 +234,4 @@ class PresenceHandler:
         )
         history = parse_history_request(pres.xml.find(f"{{{NS_MUC}}}x"))
         await self.muc.publish(room, effects, history)
-        await self.muc.desk.desk_changed(person)
-        # Who just sat down at the desk learns what is waiting, offers included.
-        if pending := self.muc.desk.pending():
-            await self.muc.publish(room, room.state.tell(str(pres["from"]), pending))
+        self.muc.events.emit(DeskJoined(person, str(pres["from"])))

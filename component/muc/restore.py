@@ -11,35 +11,16 @@ from __future__ import annotations
 
 import logging
 
-from component.desk.desk import DESK
+from component.addressing import DESK
+from component.muc.chat_rows import chat_from_row
 from component.muc.recorder import restore_occupants, said_from_rows
-from component.muc.service import MucService, Person
-from roles.chat import Chat
+from component.muc.service import MucService
 from storage import occupants
 from storage.archive import Archive
-from storage.chats import ChatRow, open_chats
+from storage.chats import open_chats
 from storage.database import Database
 
 log = logging.getLogger(__name__)
-
-
-def chat_from_row(row: ChatRow) -> Chat:
-    return Chat(
-        id=row.id,
-        team=row.team,
-        created=row.created,
-        visitor_jid=row.visitor_jid,
-        visitor_name=row.visitor_name,
-        visitor_email=row.visitor_email,
-        visitor_page=row.visitor_page,
-        visitor_agent=row.visitor_agent,
-        first_message=row.first_message,
-        status=row.status,  # type: ignore[arg-type]
-        assigned=row.assigned,
-        assigned_at=row.assigned_at,
-        answered=row.answered,
-        last_activity=row.created,
-    )
 
 
 async def restore_rooms(muc: MucService, db: Database) -> int:
@@ -59,15 +40,7 @@ async def restore_rooms(muc: MucService, db: Database) -> int:
         restore_occupants(room.state, present.get(row.id, []))
         chat.last_activity = max(chat.last_activity, last_said.get(row.id, 0.0))
     log.debug("restored %d chats and their occupants", len(chats))
-    desk = muc.desk
-    restore_occupants(desk.room.state, present.get(DESK, []))
-    desk.room.state.history.extend(
-        said_from_rows(await archive.recent(DESK, muc.config.history_size))
-    )
-    for occupant in list(desk.room.state.occupants.values()):
-        member = await muc.staff.get(occupant.jid)
-        if member is not None:
-            desk.members[member.jid] = Person(
-                member.jid, member.role, member.name, member.team, member.max_chats
-            )
+    desk = muc.reception.room
+    restore_occupants(desk.state, present.get(DESK, []))
+    desk.state.history.extend(said_from_rows(await archive.recent(DESK, muc.config.history_size)))
     return len(chats)

@@ -10,7 +10,6 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from slixmpp import JID
@@ -18,13 +17,14 @@ from slixmpp.basexmpp import BaseXMPP
 
 from component.config import Config
 from component.muc.door import Door
+from component.muc.events import DeskChanged, Events, StaffLeft, VisitorLeft
 from component.muc.history import HistoryRequest
 from component.muc.occupant_id import OccupantIds
+from component.muc.person import Person
 from component.muc.recorder import said_from_rows
 from component.muc.rooms import Room, Rooms
 from component.muc.views import Views
 from roles.effects import Effect
-from roles.model import Role
 from roles.room import RoomState
 from storage import audit
 from storage.archive import Archive
@@ -33,19 +33,10 @@ from storage.staff import StaffDirectory
 from storage.writer import Params
 
 if TYPE_CHECKING:
-    from component.desk.desk import Desk
+    from component.muc.reception import Reception
     from component.muc.recorder import Recorder
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    jid: str  # bare
-    role: Role
-    name: str
-    team: str = ""
-    max_chats: int = 0
 
 
 class MucService:
@@ -60,7 +51,8 @@ class MucService:
         # Open chats per visitor, for ``limits.chats_per_visitor``.
         self.opened_by: Counter[str] = Counter()
         self.door = Door(xmpp)
-        self.desk: Desk  # set once the database is open, before any stanza is handled
+        self.events = Events()
+        self.reception: Reception  # set once the database is open, before any stanza is handled
         self.recorder: Recorder  # likewise
 
     async def publish(
@@ -79,21 +71,24 @@ class MucService:
 
     async def leave(self, room: Room, session_jid: str, status: str | None = None) -> bool:
         """A session leaves ``room`` (its own unavailable, a bounce, or found gone);
-        the desk and the audit log follow. False if it was not in the room."""
+        the audit log and the chat events follow. False if it was not in the room."""
         occupant = room.state.occupant_of(session_jid)
         if occupant is None:
             return False
-        await self.publish(room, room.state.leave(session_jid, status))
+        # Their last session: they leave the room, not just one of their devices.
+        gone = len(room.state.sessions[occupant.nick]) == 1
+        audits = gone and room.chat is not None and occupant.is_staff
+        also = [audit_row(room.local, occupant.jid, "left")] if audits else []
+        await self.publish(room, room.state.leave(session_jid, status), also=also)
         log.info("%s left %s", session_jid, room.state.jid)
-        gone = room.state.person(occupant.jid) is None
+        if also:
+            audited(room.local, occupant.jid, "left")
         if room.chat is None:
-            if gone:
-                self.desk.forget(occupant.jid)
-            await self.desk.desk_changed(None)
+            self.events.emit(DeskChanged(gone=occupant.jid if gone else None))
         elif gone and occupant.role == "visitor":
-            self.desk.visitor_left(room)
+            self.events.emit(VisitorLeft(room))
         elif gone:
-            await self.audit(room.local, occupant.jid, "left")
+            self.events.emit(StaffLeft(room, occupant.jid))
         return True
 
     async def ensure_history(self, room: Room) -> None:

@@ -18,12 +18,12 @@ NS_CONFERENCE = "jabber:x:conference"
 async def close_all_chats(stack: DevStack) -> None:
     """Close every open chat, as ``!close`` would, so queue places and routing
     start from an empty line."""
-    assert stack.huddle is not None and stack.huddle.muc is not None
-    muc = stack.huddle.muc
-    for room, _chat in muc.desk.chats():
-        async with muc.rooms.locked(room.local):
+    huddle = stack.huddle
+    assert huddle is not None and huddle.muc is not None and huddle.desk is not None
+    for room, _chat in huddle.desk.chats():
+        async with huddle.muc.rooms.locked(room.local):
             if room.chat is not None and room.chat.status != "closed":
-                await muc.desk.close(room, "test cleanup", by="")
+                await huddle.desk.close(room, "test cleanup", by="")
 
 
 @contextmanager

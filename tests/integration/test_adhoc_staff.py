@@ -70,7 +70,7 @@ async def test_add_edit_and_remove_a_colleague_take_effect_at_once(connect, stac
     done = await run(admin, service, "add-staff", fields)
     assert status(done) == "completed" and note(done).startswith(f"Added {name} <{jid}>")
     assert {**fields} in await staff_rows(admin, service)
-    members = stack.huddle.muc.desk.members
+    members = stack.huddle.desk.members
     async with account(stack, jid.split("@")[0]) as login:
         await on_desk(await login(), desk, name)  # a staff member now
         assert members[jid].team == "support"

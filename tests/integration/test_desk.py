@@ -167,7 +167,7 @@ async def test_idle_chats_close(connect, desk, room, stack):
     visitor = await connect()
     await visitor.join(room, "Alice")
     with configured(stack, idle_timeout=0.0):
-        await stack.huddle.muc.desk.sweep_idle()
+        await stack.huddle.desk.sweep_idle()
     await visitor.expect(room_notice(room, "This chat has ended"))
     await visitor.expect(presence_from(f"{room}/Alice (visitor)", "unavailable"))
 
