@@ -12,6 +12,7 @@ from pathlib import Path
 
 from component.config import Config, ConfigError, load_config
 from component.prosody_config import add_parser as add_prosody_config_parser
+from component.report_cli import add_parser as add_report_parser
 
 DEFAULT_CONFIG = Path("huddle.toml")
 
@@ -158,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
         records.set_defaults(func=cmd_records)
 
     add_prosody_config_parser(sub)
+    add_report_parser(sub, DEFAULT_CONFIG)
     return parser
 
 

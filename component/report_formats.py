@@ -1,0 +1,271 @@
+"""A report of a span of days, and its three forms: text for people, CSV for
+spreadsheets, JSON for programs (``huddle report --format``).
+
+Times are local (the machine's zone, or ``TZ``); durations are m:ss or h:mm:ss in
+text, seconds rounded to a tenth in CSV and JSON, where "no value" is empty or null,
+never 0, so a day without answers does not look instantly answered.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from roles import reports
+from roles.reports import ChatFacts, Totals
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    since: date
+    until: date  # the last day included
+    timezone: str
+    names: dict[str, str]  # bare JID -> display name
+    totals: Totals
+    per_day: dict[date, Totals]
+    per_hour: list[int]
+    per_agent: dict[str, Totals]
+    per_team: dict[str, Totals]
+    missed: list[ChatFacts]
+    supervision: dict[str, dict[str, int]]
+
+    @property
+    def days(self) -> int:
+        return (self.until - self.since).days + 1
+
+    def label(self, jid: str) -> str:
+        name = self.names.get(jid)
+        return f"{name} <{jid}>" if name else jid
+
+
+def build_report(
+    since: date,
+    until: date,
+    facts: Sequence[ChatFacts],
+    entries: Iterable[reports.Audited],
+    names: dict[str, str],
+) -> Report:
+    days = [since + timedelta(days=n) for n in range((until - since).days + 1)]
+    return Report(
+        since=since,
+        until=until,
+        timezone=datetime.now().astimezone().tzname() or "local time",
+        names=names,
+        totals=reports.totals(facts),
+        per_day=reports.per_day(facts, days),
+        per_hour=reports.per_hour(facts),
+        # Busiest first: the order a team lead reads them in.
+        per_agent=dict(sorted(reports.per_agent(facts).items(), key=lambda kv: -kv[1].chats)),
+        per_team=reports.per_team(facts),
+        missed=reports.missed(facts),
+        supervision=reports.supervision(entries),
+    )
+
+
+# --- text --------------------------------------------------------------------
+
+
+def clock(seconds: float | None) -> str:
+    """m:ss, or h:mm:ss from an hour: the desk's ``!stats`` style, longer."""
+    if seconds is None:
+        return "-"
+    whole = max(0, round(seconds))
+    hours, rest = divmod(whole, 3600)
+    if hours:
+        return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+    return f"{rest // 60}:{rest % 60:02d}"
+
+
+def local_time(stamp: float) -> str:
+    return datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M")
+
+
+def _table(heading: str, rows: dict[str, Totals]) -> list[str]:
+    """Counts, then median and p90 of each measure, one row per key."""
+    if not rows:
+        return ["  (none)"]
+    width = max(len(heading), *(len(k) for k in rows))
+    pair = "  {:>8} {:>8}"
+    measures = "".join(f"  {name:^17}" for name in ("first response", "wait", "duration"))
+    lines = [
+        f"  {heading:<{width}} {'chats':>6} {'answered':>8} {'missed':>6}{measures}",
+        f"  {'':<{width}} {'':>6} {'':>8} {'':>6}" + pair.format("median", "p90") * 3,
+    ]
+    for key, t in rows.items():
+        lines.append(
+            f"  {key:<{width}} {t.chats:>6} {t.answered:>8} {t.missed:>6}"
+            + "".join(
+                pair.format(clock(m.median), clock(m.p90))
+                for m in (t.first_response, t.wait, t.duration)
+            )
+        )
+    return [line.rstrip() for line in lines]
+
+
+def text(report: Report) -> str:
+    t = report.totals
+    unsettled = t.chats - t.answered - t.missed
+    lines = [
+        f"Huddle report: {report.since} to {report.until} "
+        f"({report.days} day{'s' if report.days != 1 else ''}, times in {report.timezone})",
+        "",
+        f"{t.chats} chats: {t.answered} answered, {t.missed} missed"
+        + (f", {unsettled} still waiting or open without an answer" if unsettled else ""),
+        *_table("", {"total": t}),
+        "",
+        "Per day",
+        *_table("day", {str(d): v for d, v in report.per_day.items()}),
+        "",
+        "Chats by hour of day (created)",
+    ]
+    most = max(report.per_hour)
+    for hour, n in enumerate(report.per_hour):
+        bar = "#" * (round(40 * n / most) if most else 0)
+        lines.append(f"  {hour:02d}:00 {n:>5}  {bar}".rstrip())
+    lines += ["", "Per agent (the chat's last agent)"]
+    lines += _table("agent", {report.label(j): v for j, v in report.per_agent.items()})
+    lines += ["", "Per team", *_table("team", report.per_team), "", "Missed chats"]
+    for f in report.missed:
+        assert f.closed is not None
+        reason = f"  ({f.close_reason})" if f.close_reason else ""
+        lines.append(
+            f"  {local_time(f.created)}  {f.id}  team {f.team}  "
+            f"closed after {clock(f.closed - f.created)}{reason}"
+        )
+    if not report.missed:
+        lines.append("  (none)")
+    lines += ["", "Supervision activity (audit log)"]
+    for actor, actions in report.supervision.items():
+        done = ", ".join(f"{action} {n}" for action, n in actions.items())
+        lines.append(f"  {report.label(actor)}: {done}")
+    if not report.supervision:
+        lines.append("  (none)")
+    return "\n".join(lines)
+
+
+# --- json and csv --------------------------------------------------------------
+
+
+def _seconds(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def totals_data(t: Totals) -> dict[str, Any]:
+    data = asdict(t)
+    for measure in ("first_response", "wait", "duration"):
+        data[measure] = {k: _seconds(v) for k, v in data[measure].items()}
+    return data
+
+
+def _iso(stamp: float | None) -> str | None:
+    if stamp is None:
+        return None
+    return datetime.fromtimestamp(stamp).astimezone().isoformat(timespec="seconds")
+
+
+def json_data(report: Report) -> dict[str, Any]:
+    return {
+        "since": report.since.isoformat(),
+        "until": report.until.isoformat(),
+        "timezone": report.timezone,
+        "totals": totals_data(report.totals),
+        "per_day": {d.isoformat(): totals_data(v) for d, v in report.per_day.items()},
+        "per_hour": report.per_hour,
+        "per_agent": {
+            jid: {"name": report.names.get(jid), **totals_data(v)}
+            for jid, v in report.per_agent.items()
+        },
+        "per_team": {team: totals_data(v) for team, v in report.per_team.items()},
+        "missed": [
+            {
+                "id": f.id,
+                "team": f.team,
+                "created": _iso(f.created),
+                "closed": _iso(f.closed),
+                "close_reason": f.close_reason,
+            }
+            for f in report.missed
+        ],
+        "supervision": {
+            actor: {"name": report.names.get(actor), "actions": actions}
+            for actor, actions in report.supervision.items()
+        },
+    }
+
+
+CSV_COLUMNS = (
+    "section",  # totals, day, hour, agent, team, missed, supervision
+    "key",  # all; the date; the hour 00-23; the JID; the team; the chat id; the actor's JID
+    "name",
+    "chats",
+    "answered",
+    "missed",
+    "first_response_median",
+    "first_response_p90",
+    "wait_median",
+    "wait_p90",
+    "duration_median",
+    "duration_p90",
+    "team",
+    "created",
+    "closed",
+    "close_reason",
+    "action",
+    "count",
+)
+
+
+def _totals_row(section: str, key: str, t: Totals, name: str = "") -> dict[str, Any]:
+    row: dict[str, Any] = {"section": section, "key": key, "name": name}
+    row.update(chats=t.chats, answered=t.answered, missed=t.missed)
+    for measure in ("first_response", "wait", "duration"):
+        m = getattr(t, measure)
+        row[f"{measure}_median"] = _seconds(m.median)
+        row[f"{measure}_p90"] = _seconds(m.p90)
+    return row
+
+
+def csv_text(report: Report) -> str:
+    """One table, a ``section`` column saying what each row is, so a spreadsheet
+    filters it; times in seconds, empty where there is no value."""
+    rows = [_totals_row("totals", "all", report.totals)]
+    rows += [_totals_row("day", d.isoformat(), v) for d, v in report.per_day.items()]
+    rows += [
+        {"section": "hour", "key": f"{h:02d}", "chats": n} for h, n in enumerate(report.per_hour)
+    ]
+    rows += [
+        _totals_row("agent", jid, v, report.names.get(jid, ""))
+        for jid, v in report.per_agent.items()
+    ]
+    rows += [_totals_row("team", team, v) for team, v in report.per_team.items()]
+    rows += [
+        {
+            "section": "missed",
+            "key": f.id,
+            "team": f.team,
+            "created": _iso(f.created),
+            "closed": _iso(f.closed),
+            "close_reason": f.close_reason,
+        }
+        for f in report.missed
+    ]
+    rows += [
+        {
+            "section": "supervision",
+            "key": actor,
+            "name": report.names.get(actor, ""),
+            "action": action,
+            "count": n,
+        }
+        for actor, actions in report.supervision.items()
+        for action, n in actions.items()
+    ]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
