@@ -21,6 +21,7 @@ from component.config import Config
 from component.desk.desk import Desk
 from component.desk.reception import DeskReception
 from component.errors import reply_errors
+from component.floor.feed import Floor
 from component.iq_router import IqRouter
 from component.muc import disco, mam, ping
 from component.muc.liveness import prune_gone_sessions
@@ -44,6 +45,7 @@ KNOWN_UNSERVED = frozenset(
         "http://jabber.org/protocol/muc#admin",
         "http://jabber.org/protocol/muc#owner",
         "vcard-temp",
+        "http://jabber.org/protocol/pubsub#owner",
     }
 )
 
@@ -144,6 +146,7 @@ class Huddle:
         self.db: Database | None = None
         self.muc: MucService | None = None
         self.desk: Desk | None = None
+        self.floor: Floor | None = None
         self.writer: BatchWriter | None = None
         # Set once the sessions of every room were checked after the last connection.
         self.live = asyncio.Event()
@@ -168,6 +171,9 @@ class Huddle:
         ping.register(router, muc)
         disco.register(router, muc, adhoc.register(router, muc, desk))
         mam.register(router, muc, Archive(self.db))
+        self.floor = Floor(muc, desk)
+        self.floor.register(router)
+        self.floor.start()
         xmpp = self.xmpp
         xmpp.route("Huddle presence", f"{{{NS}}}presence", PresenceHandler(muc).on_presence)
         xmpp.route("Huddle message", f"{{{NS}}}message", MessageHandler(muc).on_message)
@@ -228,6 +234,8 @@ class Huddle:
     async def stop(self) -> None:
         if self._sweeper is not None:
             self._sweeper.cancel()
+        if self.floor is not None:
+            self.floor.stop()
         if self.desk is not None:
             self.desk.stop()
         self.xmpp.stopping = True

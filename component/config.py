@@ -11,10 +11,11 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from roles.alerts import Alerts
 from roles.limits import Rate
 
 SupervisorSpeech = Literal["reveal", "whisper"]
@@ -69,6 +70,9 @@ class Config:
     idle_timeout: float = 3600.0
     queue_update_interval: float = 10.0
     limits: Limits = Limits()
+    alerts: Alerts = field(default_factory=Alerts)
+    # How long a dashboard's subscription to the floor feed lasts unless renewed.
+    dashboard_subscription: float = 120.0
 
     @property
     def desk(self) -> str:
@@ -132,6 +136,16 @@ def _limits(table: Mapping[str, Any]) -> Limits:
     )
 
 
+def _alerts(table: Mapping[str, Any]) -> Alerts:
+    d = Alerts()
+    values = {}
+    for key in ("waiting_seconds", "first_response_seconds", "unanswered_seconds"):
+        value: float = _get(table, "alerts", key, float, getattr(d, key))
+        _bounded(f"alerts.{key}", value, 0, 7 * 86400)
+        values[key] = value
+    return Alerts(**values)
+
+
 def _domain(name: str, value: str) -> str:
     if not DOMAIN.match(value):
         raise ConfigError(f"{name}: not a valid domain name: {value!r}")
@@ -184,6 +198,8 @@ _KEYS: dict[str, set[str]] = {
         "archive_messages_per_chat",
     },
     "logging": {"level"},
+    "alerts": {"waiting_seconds", "first_response_seconds", "unanswered_seconds"},
+    "dashboard": {"subscription_seconds"},
 }
 _SECTIONS = set(_KEYS)
 
@@ -215,6 +231,10 @@ def parse_config(
     logging_ = data.get("logging", {})
     routing = data.get("routing", {})
     limits = _limits(data.get("limits", {}))
+    alerts = _alerts(data.get("alerts", {}))
+    dashboard = data.get("dashboard", {})
+    subscription = _get(dashboard, "dashboard", "subscription_seconds", float, 120.0)
+    _bounded("dashboard.subscription_seconds", subscription, 10, 86400)
 
     service = _domain("component.jid", _get(comp, "component", "jid", str, _REQUIRED))
     secret = _get(comp, "component", "secret", str, "")
@@ -286,6 +306,8 @@ def parse_config(
         idle_timeout=idle,
         queue_update_interval=queue_interval,
         limits=limits,
+        alerts=alerts,
+        dashboard_subscription=subscription,
     )
 
 

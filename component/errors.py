@@ -30,7 +30,14 @@ S = TypeVar("S", bound=RootStanza)
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 
 
-def send_error(stanza: RootStanza, condition: str, text: str, etype: str, app: str = "") -> None:
+def send_error(
+    stanza: RootStanza,
+    condition: str,
+    text: str,
+    etype: str,
+    app: str = "",
+    app_attrs: dict[str, str] | None = None,
+) -> None:
     if stanza["type"] == "error":
         return  # never answer an error with an error (RFC 6120 §8.3.1)
     # Built by hand: Message.reply() would address a groupchat error to the bare JID.
@@ -50,11 +57,17 @@ def send_error(stanza: RootStanza, condition: str, text: str, etype: str, app: s
     if text:
         ET.SubElement(error, f"{{{NS_STANZAS}}}text").text = text
     if app:
-        ET.SubElement(error, app)  # after the text, as RFC 6120 §8.3.2 orders them
+        ET.SubElement(error, app, app_attrs or {})  # after the text, as RFC 6120 §8.3.2 orders them
     # slixmpp's outgoing filters parse the addresses (its roster files every
     # presence sent): an answer to an address it cannot parse must skip them.
     if reply.stream is not None:
         reply.stream.send(reply, use_filters=addressable(reply))
+
+
+def send_refusal(stanza: RootStanza, refused: Refused) -> None:
+    send_error(
+        stanza, refused.condition, refused.text, refused.etype, refused.app, refused.app_attrs
+    )
 
 
 def addressable(stanza: RootStanza) -> bool:
@@ -80,7 +93,7 @@ def reply_errors(handler: Callable[[S], Awaitable[None]]) -> Callable[[S], Await
             await handler(stanza)
         except Refused as refused:
             log.info("refused %s from %s: %s", stanza.name, stanza["from"], refused.condition)
-            send_error(stanza, refused.condition, refused.text, refused.etype, refused.app)
+            send_refusal(stanza, refused)
         except XMPPError as err:
             send_error(stanza, err.condition, err.text or "", err.etype)
         except Exception:

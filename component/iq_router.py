@@ -15,7 +15,7 @@ from contextlib import AbstractAsyncContextManager
 from slixmpp import Iq
 
 from component.addressing import Target, target_of
-from component.errors import send_error
+from component.errors import send_error, send_refusal
 from roles.refusal import Refused
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ class IqRouter:
             else:
                 reply = await handler(iq, target)
         except Refused as refused:
-            send_error(iq, refused.condition, refused.text, refused.etype, refused.app)
+            send_refusal(iq, refused)
         except Exception:
             log.exception("IQ handler failed on %s", iq)
             send_error(iq, "internal-server-error", "", "wait")

@@ -40,6 +40,9 @@ class Chat:
     told_place: int | None = None  # the place in line the visitor was last told
     told_at: float = 0.0
     left_messages: int = 0  # messages left while nobody was available, counted to a cap
+    # The visitor's oldest message no staff member has visibly answered since.
+    unanswered_since: float | None = None
+    alerted: set[str] = field(default_factory=set)  # alert kinds announced on the desk
 
     def waiting_for(self, now: float) -> float:
         return (self.assigned_at or now) - self.created

@@ -14,13 +14,20 @@ ErrorType = Literal["auth", "cancel", "continue", "modify", "wait"]
 class Refused(Exception):
     """``app`` is an optional application-specific condition (RFC 6120 §8.3.4) in
     Clark notation, such as ``{http://jabber.org/protocol/commands}bad-sessionid``
-    (XEP-0050 §4.6)."""
+    (XEP-0050 §4.6); ``app_attrs`` its attributes, such as the ``feature`` of
+    XEP-0060's ``unsupported``."""
 
     def __init__(
-        self, condition: str, text: str = "", etype: ErrorType = "cancel", app: str = ""
+        self,
+        condition: str,
+        text: str = "",
+        etype: ErrorType = "cancel",
+        app: str = "",
+        app_attrs: dict[str, str] | None = None,
     ) -> None:
         super().__init__(text or condition)
         self.condition = condition
         self.text = text
         self.etype = etype
         self.app = app
+        self.app_attrs = app_attrs or {}

@@ -387,6 +387,8 @@ class Desk:
         if body is None:
             return
         if sender is None:
+            if chat.unanswered_since is None:
+                chat.unanswered_since = now
             if not chat.first_message:
                 chat.first_message = flatten(body, 500)
                 self.save(chat)
@@ -399,7 +401,9 @@ class Desk:
             ):
                 chat.left_messages += 1
                 self.spawn(self.store.leave_message(chat.id, now, body))
-        elif visible and (chat.status == "waiting" or chat.answered is None):
+        elif visible:
+            chat.unanswered_since = None
+        if sender is not None and visible and (chat.status == "waiting" or chat.answered is None):
             # Only the first visible answer changes the chat; later ones cost nothing.
             if chat.status == "waiting":
                 # Whoever answers a waiting chat has taken it.

@@ -108,6 +108,15 @@ class Door:
         ET.SubElement(msg.xml, f"{{{NS_CONFERENCE}}}x", {"jid": room_jid, "reason": reason})
         self.xmpp.send(msg)
 
+    def pubsub_item(self, to: Iterable[str], node: str, item_id: str, json_text: str) -> None:
+        """A XEP-0060 notification of one item, its payload a XEP-0335 JSON
+        container, from the service to each of ``to``; headline, so that a
+        notification to a session that is gone is dropped, never stored offline."""
+        rest = wire.pubsub_item(self.xmpp.boundjid.bare, node, item_id, json_text)
+        stanzas = [wire.stamp("message", jid, rest) for jid in to]
+        if stanzas:
+            self.xmpp.send("".join(stanzas))
+
     def _history(self, views: Views, effect: HistoryOut, request: HistoryRequest) -> list[str]:
         built: dict[str, str] = {}
 

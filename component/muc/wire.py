@@ -176,3 +176,17 @@ def service_presence(room_jid: str, to: str, occupant_id: str) -> str:
         f'<hats xmlns="{NS_HATS}"><hat title="Support service" uri="{SERVICE_HAT}" /></hats>'
         f'<occupant-id xmlns="{NS_OCCUPANT_ID}" id="{attr(occupant_id)}" /></presence>'
     )
+
+
+NS_PUBSUB_EVENT = "http://jabber.org/protocol/pubsub#event"
+NS_JSON = "urn:xmpp:json:0"
+
+
+def pubsub_item(service: str, node: str, item_id: str, json_text: str) -> str:
+    """A pubsub notification message, less its ``to``."""
+    return (
+        f' from="{attr(service)}" type="headline">'
+        f'<event xmlns="{NS_PUBSUB_EVENT}"><items node="{attr(node)}">'
+        f'<item id="{attr(item_id)}"><json xmlns="{NS_JSON}">{text(json_text)}</json></item>'
+        "</items></event></message>"
+    )
