@@ -125,4 +125,21 @@ MIGRATIONS: tuple[str, ...] = (
     DROP INDEX messages_refers_to;
     CREATE INDEX messages_visitor ON messages (chat_id, for_visitor, stamp, id);
     """,
+    # 5: the visitor's rating of a closed chat, staff's canned replies (team ''
+    # serves every team), and the staff directory's coaching flag.
+    """
+    CREATE TABLE ratings (
+        chat_id TEXT PRIMARY KEY,
+        stamp REAL NOT NULL,
+        score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+        comment TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE canned_replies (
+        team TEXT NOT NULL,
+        name TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (team, name)
+    );
+    ALTER TABLE staff ADD COLUMN coached INTEGER NOT NULL DEFAULT 0;
+    """,
 )
