@@ -7,6 +7,7 @@ production server would be laid out (see prosody-config/WIDGET.md)::
     www/chat/        the visitor widget        -> prosody-config/web/chat
     www/console/     the staff web console     -> prosody-config/web/console
     www/converse/    Converse.js's dist files  -> prosody-config/web/node_modules/...
+    www/uplot/       uPlot's dist files        -> prosody-config/web/node_modules/...
 
 Symlinks, not copies: an edit to the widget shows on the next page reload.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "prosody-config" / "web"
 CONVERSE_DIST = WEB_DIR / "node_modules" / "converse.js" / "dist"
+UPLOT_DIST = WEB_DIR / "node_modules" / "uplot" / "dist"
 WIDGET_PATH = "/chat/"
 CONSOLE_PATH = "/console/"
 
@@ -53,6 +55,7 @@ def install_pages(www: Path) -> str | None:
     _link(www / "chat", WEB_DIR / "chat")
     _link(www / "console", WEB_DIR / "console")
     _link(www / "converse", CONVERSE_DIST)
+    _link(www / "uplot", UPLOT_DIST)
     (www / "index.html").write_text(INDEX_PAGE)
     if (CONVERSE_DIST / "converse.min.js").is_file():
         return None

@@ -71,3 +71,29 @@ async def log_in_to_console(page: Page, stack: DevStack, user: str) -> None:
     await page.get_by_role("button", name="Log in").click()
     occupants = page.locator(f"converse-muc-occupants[jid='{stack.info.desk}']")
     await occupants.get_by_text(account.name, exact=True).wait_for()
+
+
+async def log_in_with(page: Page, url: str, user: str, password: str) -> None:
+    """Fill in and send the console's login form (for an account that is not a demo one)."""
+    await page.goto(url)
+    await page.fill("#converse-login-jid", user)
+    await page.fill("#converse-login-password", password)
+    await page.get_by_role("button", name="Log in").click()
+
+
+def floor(page: Page) -> Locator:
+    """The console's live dashboard panel (huddle-dashboard.js)."""
+    return page.locator("huddle-floor")
+
+
+async def open_floor(page: Page) -> Locator:
+    """Click "Floor" at the top of the control box; returns the panel, once shown."""
+    await page.locator(".huddle-floor-toggle__button").click()
+    panel = floor(page)
+    await panel.locator(".huddle-floor__panel").wait_for()
+    return panel
+
+
+def floor_row(page: Page, section: str, room: str) -> Locator:
+    """The dashboard's row for the chat in ``room`` in ``section``: "queue" or "active"."""
+    return floor(page).locator(f"[data-section='{section}'] tr[data-room='{room}']")

@@ -12,6 +12,7 @@
  */
 import converse from "../converse/converse.min.js";
 import { addNoticesPlugin } from "../chat/huddle-notices.js";
+import { addDashboardPlugin } from "./huddle-dashboard.js";
 
 const tag = document.querySelector("script[src$='huddle-console.js']");
 const options = tag?.dataset ?? {};
@@ -50,6 +51,8 @@ converse.plugins.add("huddle-console", {
 });
 
 addNoticesPlugin(converse);
+// The live dashboard ("Floor" in the control box, or console/#floor).
+addDashboardPlugin(converse, { service });
 
 converse.initialize({
     authentication: "login",
@@ -61,7 +64,7 @@ converse.initialize({
     auto_join_rooms: [`desk@${service}`],
     muc_nickname_from_jid: true,
     assets_path: new URL("../converse/", import.meta.url).href,
-    whitelisted_plugins: ["huddle-console", "huddle-notices"],
+    whitelisted_plugins: ["huddle-console", "huddle-notices", "huddle-dashboard"],
     // Chat rooms are read by the support service itself (it decides who sees
     // what), so end-to-end encryption cannot apply to them.
     blacklisted_plugins: ["converse-omemo", "converse-omemo-views"],
