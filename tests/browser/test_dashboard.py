@@ -100,8 +100,11 @@ async def test_supervise_opens_the_chat_in_the_console_hidden(stack, connect, de
 
     page = await new_page()
     await log_in_to_console(page, stack, "john")
-    # The address opens the dashboard directly.
+    # The address opens the dashboard directly, also as the page loads (a reload
+    # logs back in by itself).
     await page.goto(f"{stack.info.console_url}#floor")
+    await page.reload()
+    await expect(floor(page)).to_be_visible()
     row = floor_row(page, "active", room)
     await expect(row.locator(".huddle-floor__agent")).to_have_text("Jennie")
     await row.get_by_role("button", name="Supervise").click()
