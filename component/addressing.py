@@ -24,6 +24,12 @@ class Target:
     nick: str = ""
 
 
+def upload_service(host: str) -> str:
+    """The XEP-0363 upload service of ``host``'s accounts, as Huddle's Prosody
+    configs name it: a subdomain, so the host's disco#items lists it."""
+    return f"upload.{host}"
+
+
 def target_of(jid: JID, service: str) -> Target:
     if jid.domain != service:
         return Target("other")

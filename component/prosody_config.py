@@ -19,8 +19,15 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from component.addressing import upload_service
 from component.config import DOMAIN, LABEL
-from component.dev.prosody import FENCE_FILE, VISITOR_LOGIN_WINDOW, lua_string, render_fence
+from component.dev.prosody import (
+    FENCE_FILE,
+    VISITOR_LOGIN_WINDOW,
+    lua_string,
+    render_fence,
+    upload_values,
+)
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "prosody-config" / "production.cfg.lua.in"
 # New visitor connections one address may open per window (mod_c2s_conn_throttle):
@@ -86,10 +93,12 @@ class ProsodySettings:
         ):
             if not DOMAIN.match(name):
                 raise SettingsError(f"{what} {name!r} is not a domain name")
-        names = [self.domain, self.service, self.visitor_domain]
+        names = [self.domain, self.service, self.visitor_domain, *self.upload_services]
         if len(set(names)) != len(names):
             # Prosody refuses a Component and a VirtualHost of the same name.
-            raise SettingsError(f"domain, service and visitor domain must differ: {names}")
+            raise SettingsError(
+                f"domain, service, visitor domain and upload services must differ: {names}"
+            )
         if not 1 <= self.component_port <= 65535:
             raise SettingsError(f"component port {self.component_port} is not a TCP port")
         for origin in self.widget_origins:
@@ -102,6 +111,11 @@ class ProsodySettings:
             raise SettingsError(f"secret variable {self.secret_env!r} is not a variable name")
         if not self.www_dir.startswith("/"):
             raise SettingsError(f"www dir {self.www_dir!r} must be an absolute path")
+
+    @property
+    def upload_services(self) -> tuple[str, str]:
+        """The XEP-0363 upload services: staff's, then visitors'."""
+        return upload_service(self.domain), upload_service(self.visitor_domain)
 
     def command(self) -> str:
         """The ``huddle prosody-config`` command that prints this config again."""
@@ -160,6 +174,7 @@ def render(settings: ProsodySettings, template: Path = TEMPLATE) -> str:
         cors_block=cors_block(settings.widget_origins),
         visitor_logins=VISITOR_LOGINS,
         visitor_login_window=VISITOR_LOGIN_WINDOW,
+        **upload_values(settings.domain, settings.visitor_domain),
     )
 
 

@@ -54,6 +54,9 @@ def connection_help(info: DevInfo, state_dir: Path, certificate: Path | None = N
     lines += [
         f"  Support service  {info.service}  (join the staff desk: {info.desk})",
         f"  Visitors         anonymous logins on {info.visitor_domain}",
+        f"  File uploads     {info.staff_upload} (staff), {info.visitor_upload} (visitors);",
+        "                files are served from those names: browsers find *.localhost",
+        "                themselves, desktop clients may need them in /etc/hosts",
         f"  Visitor widget   {info.widget_url}  (a page as on your website)",
         f"  Staff console    {info.console_url}  (log in as a staff account above)",
         f"  Websocket        {info.websocket_url}",

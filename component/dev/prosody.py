@@ -9,8 +9,10 @@ import os
 import signal
 import string
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from component.addressing import upload_service
 from component.dev.certs import Certificate, ensure_certificate
 from component.dev.ports import LOOPBACK, DevPorts, port_is_free
 
@@ -33,6 +35,33 @@ LOG_TAIL_LINES = 40
 STARTUP_ERROR = "\terror\t"
 
 
+@dataclass(frozen=True, slots=True)
+class UploadLimits:
+    """What one XEP-0363 upload service (Prosody's mod_http_file_share) takes."""
+
+    file_mib: int  # the largest file
+    daily_mib: int  # per account in 24 hours; a visitor's account is one session
+    total_mib: int  # all files the service holds at once
+    days: int  # files are deleted this long after their upload
+
+
+# Visitors are strangers, and every login is a new account with a fresh daily
+# quota: smaller files, and a cap on what all of them together may store.
+VISITOR_UPLOADS = UploadLimits(file_mib=5, daily_mib=20, total_mib=1024, days=7)
+STAFF_UPLOADS = UploadLimits(file_mib=10, daily_mib=100, total_mib=10240, days=7)
+
+
+def upload_values(staff_domain: str, visitor_domain: str) -> dict[str, str | int]:
+    """The upload services' names and limits, for the config templates."""
+    values: dict[str, str | int] = {
+        "staff_upload": lua_string(upload_service(staff_domain)),
+        "visitor_upload": lua_string(upload_service(visitor_domain)),
+    }
+    for who, limits in (("staff", STAFF_UPLOADS), ("visitor", VISITOR_UPLOADS)):
+        values.update({f"{who}_upload_{k}": v for k, v in asdict(limits).items()})
+    return values
+
+
 class ProsodyError(RuntimeError):
     """Prosody or prosodyctl failed; the message carries the tail of its log."""
 
@@ -43,9 +72,11 @@ def lua_string(value: str) -> str:
 
 
 def render_fence(visitor_domain: str, service: str, template: Path = FENCE_TEMPLATE) -> str:
-    """The visitor fence's mod_firewall rules for these two hosts."""
+    """The visitor fence's mod_firewall rules for these hosts."""
     return string.Template(template.read_text()).substitute(
-        visitor_domain=visitor_domain, service=service
+        visitor_domain=visitor_domain,
+        service=service,
+        visitor_upload=upload_service(visitor_domain),
     )
 
 
@@ -165,6 +196,7 @@ class ProsodyServer:
             fence_rules=lua_string(str(self.fence_path)),
             visitor_logins=self.visitor_logins,
             visitor_login_window=self.visitor_login_window,
+            **upload_values(self.staff_domain, self.visitor_domain),
         )
         self.config_path.write_text(text)
         # The component secret is in it.

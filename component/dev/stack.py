@@ -10,6 +10,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
+from component.addressing import upload_service
 from component.config import Config, load_config
 from component.dev.ports import LOOPBACK, DevPorts, find_free_ports
 from component.dev.prosody import ProsodyServer
@@ -62,6 +63,9 @@ class DevInfo:
     desk: str
     staff_domain: str
     visitor_domain: str
+    # XEP-0363 upload services: where staff and visitors ask for upload slots.
+    staff_upload: str
+    visitor_upload: str
     http_url: str
     websocket_url: str
     widget_url: str
@@ -237,6 +241,8 @@ class DevStack:
             desk=self.config.desk,
             staff_domain=STAFF_DOMAIN,
             visitor_domain=VISITOR_DOMAIN,
+            staff_upload=upload_service(STAFF_DOMAIN),
+            visitor_upload=upload_service(VISITOR_DOMAIN),
             http_url=http_url,
             websocket_url=f"ws://{STAFF_DOMAIN}:{ports.http}/xmpp-websocket",
             widget_url=f"{http_url}{WIDGET_PATH.lstrip('/')}",

@@ -20,6 +20,7 @@ from component.muc.content import (
     NS_CHATSTATES,
     NS_CORRECT,
     NS_MARKERS,
+    NS_OOB,
     NS_REACTIONS,
     NS_SID,
     Content,
@@ -92,6 +93,8 @@ def said(room_jid: str, said: Said, occupant_id: str, delay: str | None = None) 
         if said.staff_only:
             body = WHISPER_MARK + body
         out.append(f"<body>{text(body)}</body>")
+    if content.oob_url:
+        out.append(f'<x xmlns="{NS_OOB}"><url>{text(content.oob_url)}</url></x>')
     if content.chat_state:
         out.append(f'<{content.chat_state} xmlns="{NS_CHATSTATES}" />')
     if content.replaces:

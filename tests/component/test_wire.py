@@ -35,6 +35,7 @@ VIEWERS = {
     "hidden": (HIDDEN, "john@staff.test/desk"),
 }
 TRICKY = "a\"b'c&d<e>f ünï 中文 🙂 ]]>"
+FILE_URL = "https://upload.guest.test/file_share/Zx9/receipt%20(1).png"
 
 
 class Capture(ComponentXMPP):
@@ -103,6 +104,9 @@ MESSAGES = {
         ODD, id=TRICKY, body=TRICKY, origin_id=TRICKY, replaces=TRICKY, stanza_id=TRICKY
     ),
     "multi-line body": said(body="line one\nline two\r\n\ttabbed  spaced "),
+    "file": said(body=FILE_URL, oob_url=FILE_URL),
+    "file in a whisper": said(HIDDEN, staff_only=True, body=FILE_URL, oob_url=FILE_URL),
+    "file with text": said(AGENT, body="Here it is", oob_url=f"{FILE_URL}?a=1&b=<2>"),
 }
 
 

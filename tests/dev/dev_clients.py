@@ -62,6 +62,8 @@ DEV_JSON_KEYS = {
     "desk",
     "staff_domain",
     "visitor_domain",
+    "staff_upload",
+    "visitor_upload",
     "http_url",
     "websocket_url",
     "widget_url",

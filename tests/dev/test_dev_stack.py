@@ -31,6 +31,8 @@ async def test_stack_without_component(tmp_path):
         assert info["desk"] == "desk@support.localhost"
         assert info["staff_domain"] == "localhost"
         assert info["visitor_domain"] == "guest.localhost"
+        assert info["staff_upload"] == "upload.localhost"
+        assert info["visitor_upload"] == "upload.guest.localhost"
         http = stack.prosody.ports.http
         assert info["http_url"] == f"http://localhost:{http}/"
         assert info["websocket_url"] == f"ws://localhost:{http}/xmpp-websocket"

@@ -3,9 +3,10 @@ through the same code as ``huddle dev``; fresh clients per test."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
 
@@ -77,3 +78,16 @@ async def desk(stack: DevStack) -> str:
     and routing start from an empty line."""
     await close_all_chats(stack)
     return stack.info.desk
+
+
+@pytest.fixture
+def whisper_mode(stack: DevStack) -> Iterator[None]:
+    """``chat.supervisor_speech = "whisper"`` for this test: hidden staff's plain
+    messages stay staff-only."""
+    huddle = stack.huddle
+    assert huddle is not None
+    muc = huddle.muc
+    original = muc.config
+    muc.config = dataclasses.replace(original, supervisor_speech="whisper")
+    yield
+    muc.config = original

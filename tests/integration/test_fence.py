@@ -1,7 +1,7 @@
 """The visitor fence, enforced by Prosody (mod_firewall on the visitor host):
-visitors reach the support service and their own server, nobody else, and nobody
-else reaches them; each refused stanza gets a policy-violation error and is not
-delivered. Staff are not fenced.
+visitors reach the support service and their own server (and their upload
+service, for slots), nobody else, and nobody else reaches them; each refused
+stanza gets a policy-violation error and is not delivered. Staff are not fenced.
 
 "Not delivered" is shown by order: the sender's error comes back after Prosody
 has decided, so a control stanza sent to the same recipient afterwards, on an
@@ -29,6 +29,8 @@ from tests.integration.client import (
 pytestmark = pytest.mark.integration
 PING = "<ping xmlns='urn:xmpp:ping'/>"
 DISCO_INFO = "http://jabber.org/protocol/disco#info"
+DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
+UPLOAD = "urn:xmpp:http:upload:0"
 ROSTER = "jabber:iq:roster"
 
 
@@ -192,14 +194,53 @@ async def test_a_visitor_cannot_join_a_room_of_prosodys_own_muc(connect, stack):
 
 @pytest.mark.parametrize(
     "target",
-    ["localhost", "muc.localhost", "someone@example.net", "example.net"],
-    ids=["staff-server", "prosody-muc", "remote-user", "remote-server"],
+    ["localhost", "muc.localhost", "upload.localhost", "someone@example.net", "example.net"],
+    ids=["staff-server", "prosody-muc", "staff-uploads", "remote-user", "remote-server"],
 )
 async def test_a_visitors_iq_to_any_other_address_bounces(connect, target):
     visitor = await connect()
     token = marker()
     visitor.send(f"<iq type='get' to='{target}' id='{token}'><query xmlns='{DISCO_INFO}'/></iq>")
     await expect_fenced(visitor, "iq", token)
+
+
+async def test_a_visitor_gets_no_upload_slot_from_the_staff_upload_service(connect, stack):
+    visitor = await connect()
+    token = marker()
+    visitor.send(
+        f"<iq type='get' to='{stack.info.staff_upload}' id='{token}'>"
+        f"<request xmlns='{UPLOAD}' filename='{token}.png' size='10' content-type='image/png'/>"
+        "</iq>"
+    )
+    await expect_fenced(visitor, "iq", token)
+
+
+@pytest.mark.parametrize(
+    ("kind", "stanza"),
+    [
+        ("iq", f"<iq type='get' id='{{id}}' to='{{to}}'><query xmlns='{DISCO_ITEMS}'/></iq>"),
+        ("iq", f"<iq type='set' id='{{id}}' to='{{to}}'><request xmlns='{UPLOAD}'/></iq>"),
+        ("iq", "<iq type='get' id='{id}' to='{to}'><ping xmlns='urn:xmpp:ping'/></iq>"),
+        ("message", "<message id='{id}' to='{to}' type='chat'><body>hi</body></message>"),
+        ("presence", "<presence id='{id}' to='{to}'/>"),
+    ],
+    ids=["disco-items", "upload-set", "ping", "message", "presence"],
+)
+async def test_a_visitors_upload_service_takes_slot_requests_and_nothing_else(
+    connect, stack, kind, stanza
+):
+    visitor = await connect()
+    service = stack.info.visitor_upload
+    token = marker()
+    visitor.send(stanza.format(id=token, to=service))
+    await expect_fenced(visitor, kind, token)
+    # What clients ask it does pass: disco#info first, then a slot.
+    info = await visitor.iq(service, f"<query xmlns='{DISCO_INFO}'/>")
+    assert info.get("type") == "result", ET.tostring(info)
+    slot = await visitor.iq(
+        service, f"<request xmlns='{UPLOAD}' filename='a.png' size='10' content-type='image/png'/>"
+    )
+    assert slot.find(q("slot", UPLOAD)) is not None, ET.tostring(slot)
 
 
 async def test_a_visitors_message_to_another_server_bounces(connect):

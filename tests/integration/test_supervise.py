@@ -3,8 +3,6 @@ whispers stay staff-only. Read as conversations: who sends, who receives."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from roles.nicks import SERVICE_NICK
@@ -203,15 +201,6 @@ async def test_say_command_speaks_to_the_visitor(connect, room):
     await chat.visitor.expect(presence_from(f"{room}/John"))
     await chat.visitor.expect(groupchat_from(f"{room}/John", "Hello from Accounts"))
     assert "!say" not in chat.visitor.raw
-
-
-@pytest.fixture
-def whisper_mode(stack):
-    muc = stack.huddle.muc
-    original = muc.config
-    muc.config = dataclasses.replace(original, supervisor_speech="whisper")
-    yield
-    muc.config = original
 
 
 async def test_whisper_mode_keeps_plain_messages_of_hidden_staff_staff_only(

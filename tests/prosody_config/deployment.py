@@ -28,6 +28,9 @@ from tests.lifecycle.processes import REPO, huddle
 DOMAIN = "example.org"
 SERVICE = f"support.{DOMAIN}"
 VISITORS = f"guest.{DOMAIN}"
+# The XEP-0363 upload services of staff and of visitors.
+STAFF_UPLOAD = f"upload.{DOMAIN}"
+VISITOR_UPLOAD = f"upload.{VISITORS}"
 WIDGET_ORIGIN = "https://www.example.org"
 SECRET_ENV = "HUDDLE_SECRET"
 LOOPBACK_TEMPLATE = Path(__file__).with_name("loopback.cfg.lua.in")
@@ -73,9 +76,11 @@ def huddle_toml(path: Path, component_port: int) -> Path:
 
 
 def certificate(state_dir: Path) -> Certificate:
-    """One certificate for all three names, in the folder the config's
+    """One certificate for all five names, in the folder the config's
     ``certificates = "certs"`` points at (relative to the config file)."""
-    return ensure_certificate(state_dir / "certs", DOMAIN, alt_names=(VISITORS, SERVICE))
+    return ensure_certificate(
+        state_dir / "certs", DOMAIN, alt_names=(VISITORS, SERVICE, STAFF_UPLOAD, VISITOR_UPLOAD)
+    )
 
 
 def free_port() -> int:

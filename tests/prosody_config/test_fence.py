@@ -16,10 +16,13 @@ from component.dev.ports import LOOPBACK
 from component.prosody_config import VISITOR_LOGINS
 from tests.dev.dev_clients import first_event
 from tests.integration.client import Client, error_condition, presence_from, q
+from tests.integration.files import ask_slot, slot_of
 from tests.prosody_config.deployment import (
     DOMAIN,
     SECRET_ENV,
     SERVICE,
+    STAFF_UPLOAD,
+    VISITOR_UPLOAD,
     VISITORS,
     Deployment,
     prepare,
@@ -111,6 +114,14 @@ async def test_a_visitor_reaches_its_own_server_and_the_support_service(deployme
     # Past the fence; Prosody answers for the component that is not connected.
     reply = await visitor.iq(SERVICE, DISCO_INFO)
     assert error_condition(reply) == "wait/remote-server-timeout", ET.tostring(reply)
+
+
+async def test_a_visitor_gets_upload_slots_from_its_own_upload_service_only(deployment, clients):
+    visitor = await tls_login(deployment, VISITORS)
+    clients.append(visitor)
+    slot = slot_of(await ask_slot(visitor, VISITOR_UPLOAD, "photo.png", 1000))
+    assert slot.put.startswith(f"http://{VISITOR_UPLOAD}:{deployment.ports.http}/file_share/")
+    assert_fenced(await ask_slot(visitor, STAFF_UPLOAD, "photo.png", 1000))
 
 
 async def test_new_visitor_connections_per_address_are_capped(tmp_path, clients):

@@ -19,11 +19,14 @@ import pytest
 
 from component.dev.ports import LOOPBACK
 from tests.integration.client import groupchat_from, presence_from
+from tests.integration.files import file_from, file_message, http_call, upload
 from tests.lifecycle.processes import STARTUP_TIMEOUT, HuddleProcess, huddle
 from tests.prosody_config.deployment import (
     DOMAIN,
     SECRET_ENV,
     SERVICE,
+    STAFF_UPLOAD,
+    VISITOR_UPLOAD,
     VISITORS,
     WIDGET_ORIGIN,
     Deployment,
@@ -81,6 +84,29 @@ async def test_a_visitor_and_an_agent_chat_over_tls(deployment):
         await visitor.expect(presence_from(f"{room}/Jennie"), what="Jennie arriving")
         jennie.send(f"<message to='{room}' type='groupchat'><body>Hello Vera</body></message>")
         await visitor.expect(groupchat_from(f"{room}/Jennie", "Hello Vera"))
+    finally:
+        await visitor.close()
+        await jennie.close()
+
+
+async def test_files_shared_both_ways_are_fetched_by_the_other_side(deployment):
+    room = f"chat-{secrets.token_hex(12)}@{SERVICE}"
+    visitor = await tls_login(deployment, VISITORS)
+    jennie = await tls_login(deployment, JENNIE, JENNIE_PASSWORD)
+    try:
+        await visitor.join(room, "Vera")
+        await jennie.join(room, "Jennie")
+        await visitor.expect(presence_from(f"{room}/Jennie"), what="Jennie arriving")
+        photo = secrets.token_bytes(4000)
+        url = await upload(visitor, VISITOR_UPLOAD, photo, "broken.png")
+        visitor.send(file_message(room, url))
+        await jennie.expect(file_from(f"{room}/Vera (visitor)", url), what="the visitor's file")
+        assert (await http_call("GET", url)).body == photo
+        manual = secrets.token_bytes(3000)
+        url = await upload(jennie, STAFF_UPLOAD, manual, "manual.pdf", "application/pdf")
+        jennie.send(file_message(room, url))
+        await visitor.expect(file_from(f"{room}/Jennie", url), what="Jennie's file")
+        assert (await http_call("GET", url)).body == manual
     finally:
         await visitor.close()
         await jennie.close()

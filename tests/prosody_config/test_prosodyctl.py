@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 
 from component.dev.certs import ensure_certificate
-from tests.prosody_config.deployment import DOMAIN, generate_config, prepare
+from tests.prosody_config.deployment import (
+    DOMAIN,
+    STAFF_UPLOAD,
+    VISITOR_UPLOAD,
+    generate_config,
+    prepare,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -80,11 +86,11 @@ async def test_mod_firewall_compiles_the_generated_fence(etc_prosody):
     assert "Chain preroute" in text and "Chain deliver" in text, text
 
 
-async def test_prosodyctl_check_certs_finds_one_certificate_for_all_three_names(tmp_path):
+async def test_prosodyctl_check_certs_finds_one_certificate_for_all_five_names(tmp_path):
     deployment = await prepare(tmp_path / "state")
     code, output = await prosodyctl_check(deployment.prosody.write_config(), "certs")
     assert code == 0, output
-    for host in (DOMAIN, f"guest.{DOMAIN}", f"support.{DOMAIN}"):
+    for host in (DOMAIN, f"guest.{DOMAIN}", f"support.{DOMAIN}", STAFF_UPLOAD, VISITOR_UPLOAD):
         assert f"Checking certificate for {host}" in output, output
 
 

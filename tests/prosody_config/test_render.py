@@ -9,6 +9,7 @@ import tomllib
 import pytest
 
 from component.cli import main
+from component.dev.prosody import STAFF_UPLOADS, VISITOR_UPLOADS
 from component.prosody_config import (
     VISITOR_LOGINS,
     ProsodySettings,
@@ -107,6 +108,42 @@ def test_the_fence_names_the_service_and_the_visitor_host():
     assert "example.org" not in rules and "localhost" not in rules
 
 
+def test_each_host_has_its_own_upload_service_with_its_limits():
+    config = lines(render(ProsodySettings.for_domain("example.org")))
+    for name, host, limits in (
+        ("upload.guest.example.org", "guest.example.org", VISITOR_UPLOADS),
+        ("upload.example.org", "example.org", STAFF_UPLOADS),
+    ):
+        section = host_section(config, f'Component "{name}" "http_file_share"')
+        assert [line for line in section if line] == [
+            f'http_file_share_access = {{ "{host}" }}',
+            f"http_file_share_size_limit = {limits.file_mib} * 1024 * 1024",
+            f"http_file_share_daily_quota = {limits.daily_mib} * 1024 * 1024",
+            f"http_file_share_global_quota = {limits.total_mib} * 1024 * 1024",
+            f"http_file_share_expires_after = {limits.days} * 86400",
+        ]
+    # Visitors are strangers: less than staff, on every count.
+    assert VISITOR_UPLOADS.file_mib < STAFF_UPLOADS.file_mib
+    assert VISITOR_UPLOADS.daily_mib < STAFF_UPLOADS.daily_mib
+    assert VISITOR_UPLOADS.total_mib < STAFF_UPLOADS.total_mib
+
+
+def test_the_fence_lets_visitors_ask_their_upload_service_for_slots_only():
+    rules = render_visitor_fence(
+        ProsodySettings.for_domain("example.com", visitor_domain="anon.example.com")
+    ).splitlines()
+    start = rules.index("TO: upload.anon.example.com")
+    assert rules[start : start + 5] == [
+        "TO: upload.anon.example.com",
+        "KIND: iq",
+        "TYPE: get",
+        "PAYLOAD: urn:xmpp:http:upload:0",
+        "PASS.",
+    ]
+    # Nothing for the staff's upload service.
+    assert "upload.example.com" not in "\n".join(rules)
+
+
 def test_output_writes_the_fence_beside_the_config(tmp_path):
     config = tmp_path / "prosody.cfg.lua"
     assert main(["prosody-config", "--domain", "example.org", "--output", str(config)]) == 0
@@ -133,6 +170,8 @@ def test_without_a_widget_origin_cors_is_left_to_prosody_and_explained():
         ({"domain": "not a domain"}, "not a domain name"),
         ({"domain": "-bad.example.org"}, "not a domain name"),
         ({"service": "example.org"}, "must differ"),
+        ({"service": "upload.example.org"}, "must differ"),
+        ({"visitor_domain": "upload.example.org"}, "must differ"),
         ({"component_port": 70000}, "not a TCP port"),
         ({"widget_origins": ("https://www.example.org/chat",)}, "no path"),
         ({"widget_origins": ("www.example.org",)}, "no path"),
