@@ -16,6 +16,7 @@ from slixmpp import ComponentXMPP
 from slixmpp.xmlstream.handler import CoroutineCallback
 from slixmpp.xmlstream.matcher import MatchXPath
 
+from component import visitor_requests
 from component.adhoc import registry as adhoc
 from component.config import Config
 from component.desk.desk import Desk
@@ -169,7 +170,8 @@ class Huddle:
         self._sweeper = asyncio.ensure_future(self._sweep_idle_chats())
         router = IqRouter(self.config.service, KNOWN_UNSERVED, muc.rooms.locked)
         ping.register(router, muc)
-        disco.register(router, muc, adhoc.register(router, muc, desk))
+        served = visitor_requests.register(router, muc, desk)
+        disco.register(router, muc, adhoc.register(router, muc, desk), served)
         mam.register(router, muc, Archive(self.db))
         self.floor = Floor(muc, desk)
         self.floor.register(router)

@@ -10,6 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
+from component.canned_cli import add_parser as add_canned_parser
 from component.config import Config, ConfigError, load_config
 from component.prosody_config import add_parser as add_prosody_config_parser
 from component.report_cli import add_parser as add_report_parser
@@ -160,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_prosody_config_parser(sub)
     add_report_parser(sub, DEFAULT_CONFIG)
+    add_canned_parser(sub, DEFAULT_CONFIG)
     return parser
 
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from roles.alerts import Alerts
 from roles.limits import Rate
+from roles.mail import mail_address
 
 SupervisorSpeech = Literal["reveal", "whisper"]
 DEFAULT_WELCOME = "Welcome! Someone from our team will be with you shortly."
@@ -45,6 +46,19 @@ class Limits:
     archive_messages_per_chat: int = 5000
 
 
+@dataclass(frozen=True, slots=True)
+class Smtp:
+    """The mail server that emails visitors their transcripts (``[smtp]``)."""
+
+    host: str
+    from_address: str
+    port: int = 587
+    starttls: bool = True
+    username: str = ""
+    password: str = field(default="", repr=False)
+    timeout: float = 30.0
+
+
 class ConfigError(ValueError):
     """A configuration value is missing or invalid; the message names the key."""
 
@@ -71,6 +85,8 @@ class Config:
     queue_update_interval: float = 10.0
     limits: Limits = Limits()
     alerts: Alerts = field(default_factory=Alerts)
+    # Transcripts by email; None without an [smtp] host.
+    smtp: Smtp | None = None
     # How long a dashboard's subscription to the floor feed lasts unless renewed.
     dashboard_subscription: float = 120.0
 
@@ -146,6 +162,35 @@ def _alerts(table: Mapping[str, Any]) -> Alerts:
     return Alerts(**values)
 
 
+def _smtp(table: Mapping[str, Any], env: Mapping[str, str], need_secret: bool) -> Smtp | None:
+    host: str = _get(table, "smtp", "host", str, "")
+    if not host:
+        return None
+    sender: str = _get(table, "smtp", "from_address", str, _REQUIRED)
+    if mail_address(sender) is None:
+        raise ConfigError(f"smtp.from_address: not a plain email address: {sender!r}")
+    username: str = _get(table, "smtp", "username", str, "")
+    password_env: str = _get(table, "smtp", "password_env", str, "")
+    password = ""
+    if username and not password_env:
+        raise ConfigError("smtp.password_env: required with smtp.username")
+    if username and password_env in env:
+        password = env[password_env]
+    elif username and need_secret:
+        raise ConfigError(f"smtp.password_env: environment variable {password_env!r} is not set")
+    timeout: float = _get(table, "smtp", "timeout", float, 30.0)
+    _bounded("smtp.timeout", timeout, 1, 600)
+    return Smtp(
+        host=host,
+        from_address=sender,
+        port=_int_in(table, "smtp", "port", 587, 1, 65535),
+        starttls=_get(table, "smtp", "starttls", bool, True),
+        username=username,
+        password=password,
+        timeout=timeout,
+    )
+
+
 def _domain(name: str, value: str) -> str:
     if not DOMAIN.match(value):
         raise ConfigError(f"{name}: not a valid domain name: {value!r}")
@@ -200,6 +245,7 @@ _KEYS: dict[str, set[str]] = {
     "logging": {"level"},
     "alerts": {"waiting_seconds", "first_response_seconds", "unanswered_seconds"},
     "dashboard": {"subscription_seconds"},
+    "smtp": {"host", "port", "from_address", "starttls", "username", "password_env", "timeout"},
 }
 _SECTIONS = set(_KEYS)
 
@@ -233,6 +279,7 @@ def parse_config(
     limits = _limits(data.get("limits", {}))
     alerts = _alerts(data.get("alerts", {}))
     dashboard = data.get("dashboard", {})
+    smtp = _smtp(data.get("smtp", {}), env, need_secret)
     subscription = _get(dashboard, "dashboard", "subscription_seconds", float, 120.0)
     _bounded("dashboard.subscription_seconds", subscription, 10, 86400)
 
@@ -308,6 +355,7 @@ def parse_config(
         limits=limits,
         alerts=alerts,
         dashboard_subscription=subscription,
+        smtp=smtp,
     )
 
 

@@ -1,8 +1,8 @@
 """``huddle transcript``, ``huddle transcripts export``, ``huddle purge``, ``huddle audit``.
 
-Transcripts are read from the archive and filtered by the same policy as live
-traffic: ``--view visitor`` is exactly what the visitor saw (no whispers, nothing
-said while hidden); ``--view staff`` is everything, whispers marked.
+Transcripts come from ``component.muc.transcript``: ``--view visitor`` is exactly
+what the visitor saw (no whispers, nothing said while hidden); ``--view staff``
+is everything, whispers marked.
 """
 
 from __future__ import annotations
@@ -14,19 +14,15 @@ import sys
 import time
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any
 
 from component.config import Config
-from component.muc.recorder import said_from_rows
-from roles.archive import readable
+from component.muc.transcript import iso, load, transcript_json, transcript_text
 from roles.effects import Said
-from roles.model import Occupant
 from storage import audit
 from storage.archive import Archive
-from storage.chats import ChatRow, ChatStore
+from storage.chats import ChatRow
 from storage.database import Database, open_database
 
-VISITOR_VIEW = Occupant("", "", "visitor", "")
 _DURATION = re.compile(r"^(\d+)([dhm])$")
 
 
@@ -60,65 +56,9 @@ def parse_age(text: str) -> float:
     return number * {"d": 86400, "h": 3600, "m": 60}[unit]
 
 
-def _iso(stamp: float | None) -> str | None:
-    if stamp is None:
-        return None
-    return datetime.fromtimestamp(stamp, UTC).isoformat(timespec="seconds")
-
-
-def _entries(said: list[Said], view: str) -> list[dict[str, Any]]:
-    shown = said if view == "staff" else readable(said, VISITOR_VIEW)
-    out = []
-    for s in shown:
-        content = s.payload
-        if content.body is None:
-            continue
-        out.append(
-            {
-                "time": _iso(s.stamp),
-                "nick": s.sender.nick,
-                **({"jid": s.sender.jid, "role": s.sender.role} if view == "staff" else {}),
-                "whisper": s.staff_only if view == "staff" else False,
-                "correction_of": content.replaces,
-                "body": content.body,
-            }
-        )
-    return out
-
-
-def transcript_json(row: ChatRow, said: list[Said], view: str) -> dict[str, Any]:
-    head: dict[str, Any] = {"chat": row.id, "team": row.team, "status": row.status}
-    head.update(created=_iso(row.created), closed=_iso(row.closed), visitor=row.visitor_name)
-    if view == "staff":
-        head.update(
-            visitor_jid=row.visitor_jid,
-            visitor_email=row.visitor_email,
-            agent=row.assigned,
-            close_reason=row.close_reason,
-        )
-    return {**head, "view": view, "messages": _entries(said, view)}
-
-
-def transcript_text(data: dict[str, Any]) -> str:
-    lines = [
-        f"Chat {data['chat']} (team {data['team']}, {data['status']}) "
-        f"opened {data['created']}" + (f", closed {data['closed']}" if data["closed"] else ""),
-        f"Visitor: {data['visitor'] or '-'}",
-        "",
-    ]
-    for m in data["messages"]:
-        mark = " (whisper)" if m["whisper"] else ""
-        fix = " (correction)" if m["correction_of"] else ""
-        lines.append(f"[{m['time']}] {m['nick']}{mark}{fix}: {m['body']}")
-    return "\n".join(lines)
-
-
 async def _load(db: Database, chat: str) -> tuple[ChatRow, list[Said]] | None:
     chat_id = chat if chat.startswith("chat-") else f"chat-{chat}"
-    row = await ChatStore(db).get(chat_id.split("@", 1)[0])
-    if row is None:
-        return None
-    return row, said_from_rows(await Archive(db).chat(row.id))
+    return await load(db, chat_id.split("@", 1)[0])
 
 
 async def run_records(config: Config, args: argparse.Namespace) -> int:
@@ -156,10 +96,10 @@ async def run_records(config: Config, args: argparse.Namespace) -> int:
             )
             for entry in await audit.read(db, chat, since):
                 if args.format == "json":
-                    print(json.dumps({**asdict(entry), "time": _iso(entry.stamp)}))
+                    print(json.dumps({**asdict(entry), "time": iso(entry.stamp)}))
                 else:
                     detail = f" {entry.detail}" if entry.detail else ""
                     print(
-                        f"{_iso(entry.stamp)} {entry.chat_id} {entry.actor} {entry.action}{detail}"
+                        f"{iso(entry.stamp)} {entry.chat_id} {entry.actor} {entry.action}{detail}"
                     )
     return 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -32,6 +32,8 @@ class Report:
     per_team: dict[str, Totals]
     missed: list[ChatFacts]
     supervision: dict[str, dict[str, int]]
+    ratings: reports.Ratings = reports.NO_RATINGS
+    ratings_per_agent: dict[str, reports.Ratings] = field(default_factory=dict)
 
     @property
     def days(self) -> int:
@@ -63,6 +65,8 @@ def build_report(
         per_team=reports.per_team(facts),
         missed=reports.missed(facts),
         supervision=reports.supervision(entries),
+        ratings=reports.ratings(facts),
+        ratings_per_agent=reports.ratings_per_agent(facts),
     )
 
 
@@ -106,6 +110,24 @@ def _table(heading: str, rows: dict[str, Totals]) -> list[str]:
     return [line.rstrip() for line in lines]
 
 
+def _ratings_table(report: Report) -> list[str]:
+    if not report.ratings.count:
+        return ["  (none)"]
+    rows = {"total": report.ratings}
+    rows.update({report.label(j): r for j, r in report.ratings_per_agent.items()})
+    width = max(len(k) for k in rows)
+    scores = "".join(f" {score:>5}" for score in range(1, 6))
+    lines = [f"  {'':<{width}} {'rated':>6} {'average':>7}{scores}"]
+    for key, r in rows.items():
+        counts = "".join(f" {n:>5}" for n in r.distribution)
+        lines.append(f"  {key:<{width}} {r.count:>6} {_average(r.average):>7}{counts}")
+    return lines
+
+
+def _average(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
 def text(report: Report) -> str:
     t = report.totals
     unsettled = t.chats - t.answered - t.missed
@@ -138,6 +160,8 @@ def text(report: Report) -> str:
         )
     if not report.missed:
         lines.append("  (none)")
+    lines += ["", "Ratings by visitors (1 to 5; per agent: the chat's last agent)"]
+    lines += _ratings_table(report)
     lines += ["", "Supervision activity (audit log)"]
     for actor, actions in report.supervision.items():
         done = ", ".join(f"{action} {n}" for action, n in actions.items())
@@ -159,6 +183,14 @@ def totals_data(t: Totals) -> dict[str, Any]:
     for measure in ("first_response", "wait", "duration"):
         data[measure] = {k: _seconds(v) for k, v in data[measure].items()}
     return data
+
+
+def ratings_data(r: reports.Ratings) -> dict[str, Any]:
+    return {
+        "count": r.count,
+        "average": None if r.average is None else round(r.average, 2),
+        "distribution": {str(score): n for score, n in enumerate(r.distribution, start=1)},
+    }
 
 
 def _iso(stamp: float | None) -> str | None:
@@ -194,12 +226,21 @@ def json_data(report: Report) -> dict[str, Any]:
             actor: {"name": report.names.get(actor), "actions": actions}
             for actor, actions in report.supervision.items()
         },
+        "ratings": {
+            **ratings_data(report.ratings),
+            "per_agent": {
+                jid: {"name": report.names.get(jid), **ratings_data(r)}
+                for jid, r in report.ratings_per_agent.items()
+            },
+        },
     }
 
 
 CSV_COLUMNS = (
-    "section",  # totals, day, hour, agent, team, missed, supervision
-    "key",  # all; the date; the hour 00-23; the JID; the team; the chat id; the actor's JID
+    "section",  # totals, day, hour, agent, team, missed, supervision, ratings
+    # all; the date; the hour 00-23; the JID; the team; the chat id; the actor's JID;
+    # for ratings, all or the agent's JID
+    "key",
     "name",
     "chats",
     "answered",
@@ -215,7 +256,13 @@ CSV_COLUMNS = (
     "closed",
     "close_reason",
     "action",
-    "count",
+    "count",  # of an action; of ratings
+    "average",
+    "score_1",
+    "score_2",
+    "score_3",
+    "score_4",
+    "score_5",
 )
 
 
@@ -226,6 +273,14 @@ def _totals_row(section: str, key: str, t: Totals, name: str = "") -> dict[str, 
         m = getattr(t, measure)
         row[f"{measure}_median"] = _seconds(m.median)
         row[f"{measure}_p90"] = _seconds(m.p90)
+    return row
+
+
+def _ratings_row(key: str, r: reports.Ratings, name: str = "") -> dict[str, Any]:
+    data = ratings_data(r)
+    row: dict[str, Any] = {"section": "ratings", "key": key, "name": name}
+    row.update(count=r.count, average=data["average"])
+    row.update({f"score_{score}": n for score, n in data["distribution"].items()})
     return row
 
 
@@ -263,6 +318,11 @@ def csv_text(report: Report) -> str:
         }
         for actor, actions in report.supervision.items()
         for action, n in actions.items()
+    ]
+    rows += [_ratings_row("all", report.ratings)]
+    rows += [
+        _ratings_row(jid, r, report.names.get(jid, ""))
+        for jid, r in report.ratings_per_agent.items()
     ]
     out = io.StringIO()
     writer = csv.DictWriter(out, CSV_COLUMNS, lineterminator="\n")

@@ -22,7 +22,9 @@ Action = Literal[
     "list-chats",
     "supervise",
     "stats",
+    "canned-reply",
     "manage-staff",
+    "manage-canned",
     "read-audit",
 ]
 Who = Literal["visitor", "agent", "supervisor", "admin", "stranger"]
@@ -40,10 +42,11 @@ _AGENT: frozenset[str] = frozenset(
         "close",
         "list-chats",
         "stats",
+        "canned-reply",
     }
 )
 _SUPERVISOR: frozenset[str] = _AGENT | {"take", "supervise"}
-_ADMIN: frozenset[str] = _SUPERVISOR | {"manage-staff", "read-audit"}
+_ADMIN: frozenset[str] = _SUPERVISOR | {"manage-staff", "manage-canned", "read-audit"}
 _ALLOWED: dict[str, frozenset[str]] = {
     "agent": _AGENT,
     "supervisor": _SUPERVISOR,

@@ -23,6 +23,7 @@ CommandName = Literal[
     "chats",
     "supervise",
     "stats",
+    "canned",
     "unknown",
 ]
 PREFIX = "!"
@@ -32,6 +33,7 @@ _CHAT: dict[str, CommandName] = {
     "say": "say",
     "reveal": "reveal",
     "hide": "hide",
+    "r": "canned",
     "invite": "invite",
     "transfer": "transfer",
     "take": "take",
@@ -52,6 +54,7 @@ HELP = (
     "!say <text> - speak to the visitor, becoming visible if hidden\n"
     "!reveal - become visible to the visitor without speaking\n"
     "!hide - become hidden; the visitor sees you leave\n"
+    "!r <name> - say a saved answer as your own ({visitor}, {agent} filled in); !r lists them\n"
     "!invite <jid|name|team> - bring a colleague in; they join hidden\n"
     "!transfer <jid|name|team> - make another agent the chat's agent\n"
     "!take - take the chat over (supervisors)\n"

@@ -9,6 +9,8 @@ Definitions (the README's "Reports" section repeats them for readers):
   is neither.
 - *first response* = answered - created; *wait* = assigned_at - created (chats
   that got an agent); *duration* = closed - created (closed chats).
+- *ratings*: the scores (1 to 5) visitors gave chats of the window, counted
+  with their mean and how many of each, in all and per agent (the chat's last).
 - *median* and *p90* are percentiles by linear interpolation between the two
   nearest ranks (numpy's default, Excel's PERCENTILE.INC), so the median is the
   usual one: the mean of the middle two for an even count, as the desk's
@@ -45,6 +47,7 @@ class ChatFacts:
     answered: float | None = None  # first staff message the visitor saw
     closed: float | None = None
     close_reason: str = ""
+    score: int | None = None  # the visitor's rating, 1 to 5, if she gave one
 
     @property
     def is_missed(self) -> bool:
@@ -71,6 +74,18 @@ class Totals:
 
 
 EMPTY = Totals(0, 0, 0, NO_TIMES, NO_TIMES, NO_TIMES)
+
+
+@dataclass(frozen=True, slots=True)
+class Ratings:
+    """Visitors' ratings: how many, their mean, and how many of each score."""
+
+    count: int
+    average: float | None
+    distribution: tuple[int, int, int, int, int]  # scores 1 to 5
+
+
+NO_RATINGS = Ratings(0, None, (0, 0, 0, 0, 0))
 
 
 class Audited(Protocol):
@@ -177,6 +192,25 @@ def per_agent(facts: Iterable[ChatFacts]) -> dict[str, Totals]:
 def per_team(facts: Iterable[ChatFacts]) -> dict[str, Totals]:
     groups = _grouped(facts, lambda f: f.team)
     return {team: totals(groups[team]) for team in sorted(groups)}
+
+
+def ratings(facts: Iterable[ChatFacts]) -> Ratings:
+    counts = [0] * 5
+    for f in facts:
+        if f.score is not None and 1 <= f.score <= 5:
+            counts[f.score - 1] += 1
+    count = sum(counts)
+    if not count:
+        return NO_RATINGS
+    total = sum(score * n for score, n in enumerate(counts, start=1))
+    a, b, c, d, e = counts
+    return Ratings(count, total / count, (a, b, c, d, e))
+
+
+def ratings_per_agent(facts: Iterable[ChatFacts]) -> dict[str, Ratings]:
+    """Ratings per assigned agent (the chat's last), for agents with at least one."""
+    groups = _grouped(facts, lambda f: f.assigned if f.score is not None else None)
+    return {jid: ratings(groups[jid]) for jid in sorted(groups)}
 
 
 def missed(facts: Iterable[ChatFacts]) -> list[ChatFacts]:

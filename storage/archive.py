@@ -189,8 +189,8 @@ class Archive:
         return [r[0] for r in rows]
 
     async def purge_before(self, before: float) -> tuple[int, int]:
-        """Delete closed chats that ended before ``before`` with their messages and
-        audit; returns (chats, messages) deleted."""
+        """Delete closed chats that ended before ``before`` with their messages,
+        audit and rating; returns (chats, messages) deleted."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 "SELECT id FROM chats WHERE status = 'closed' AND closed < ?", (before,)
@@ -203,5 +203,6 @@ class Archive:
                 await conn.execute("DELETE FROM left_messages WHERE chat_id = ?", (chat_id,))
                 await conn.execute("DELETE FROM audit WHERE chat_id = ?", (chat_id,))
                 await conn.execute("DELETE FROM occupants WHERE chat_id = ?", (chat_id,))
+                await conn.execute("DELETE FROM ratings WHERE chat_id = ?", (chat_id,))
                 await conn.execute("DELETE FROM chats WHERE id = ?", (chat_id,))
         return len(ids), messages

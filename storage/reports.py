@@ -12,10 +12,11 @@ from storage.database import Database
 
 
 async def chat_facts(db: Database, since: float, until: float) -> list[ChatFacts]:
-    """Chats created in [since, until), oldest first."""
+    """Chats created in [since, until), oldest first, with their ratings."""
     rows = await db.fetch_all(
-        "SELECT id, team, created, assigned, assigned_at, answered, closed, close_reason "
-        "FROM chats WHERE created >= ? AND created < ? ORDER BY created, id",
+        "SELECT id, team, created, assigned, assigned_at, answered, closed, close_reason, "
+        "score FROM chats LEFT JOIN ratings ON ratings.chat_id = chats.id "
+        "WHERE created >= ? AND created < ? ORDER BY created, id",
         (since, until),
     )
     return [ChatFacts(*row) for row in rows]

@@ -22,7 +22,7 @@ NS_DATA = "jabber:x:data"
 NS_COMMANDS = "http://jabber.org/protocol/commands"
 # XEP-0050 §4.6: a form that lacks or garbles a field the command needs.
 BAD_PAYLOAD = f"{{{NS_COMMANDS}}}bad-payload"
-FieldType = Literal["text-single", "list-single", "jid-single", "fixed"]
+FieldType = Literal["text-single", "text-multi", "list-single", "jid-single", "fixed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +59,10 @@ class Answers:
         if len(values) > 1:
             raise bad_payload(f"{label}: expected one value, got {len(values)}")
         return values[0].strip() if values else ""
+
+    def lines(self, var: str) -> str:
+        """A text-multi field as one text: XEP-0004 sends each line as a value."""
+        return "\n".join(self.values.get(var, [])).strip()
 
     def required(self, var: str, label: str) -> str:
         value = self.text(var, label)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from slixmpp import JID
 from slixmpp.plugins.xep_0030.stanza import DiscoInfo, DiscoItems
 
-from component.adhoc import audit, chats, staff
+from component.adhoc import audit, canned, chats, staff
 from component.adhoc.execute import Executor, allowed
 from component.adhoc.flow import AdhocCommand
 from component.adhoc.forms import NS_COMMANDS, NS_DATA
@@ -29,6 +29,10 @@ COMMANDS: tuple[AdhocCommand, ...] = (
     AdhocCommand("edit-staff", "Edit a staff member", "manage-staff", staff.edit_staff),
     AdhocCommand("remove-staff", "Remove a staff member", "manage-staff", staff.remove_staff),
     AdhocCommand("read-audit", "Read the supervision audit log", "read-audit", audit.read_audit),
+    AdhocCommand("list-canned", "List canned replies", "manage-canned", canned.list_canned),
+    AdhocCommand("add-canned", "Add a canned reply", "manage-canned", canned.add_canned),
+    AdhocCommand("edit-canned", "Edit a canned reply", "manage-canned", canned.edit_canned),
+    AdhocCommand("remove-canned", "Remove a canned reply", "manage-canned", canned.remove_canned),
 )
 
 

@@ -17,7 +17,7 @@ from component.desk.desk import Desk, short, visitor_label
 from component.muc.rooms import Room
 from roles.alerts import Alert, alerts_for
 from roles.chat import Chat
-from roles.reports import ChatFacts, Times, per_day, per_hour
+from roles.reports import ChatFacts, Times, per_day, per_hour, ratings
 from storage.reports import chat_facts
 from storage.staff import StaffMember
 
@@ -78,6 +78,7 @@ class SnapshotBuilder:
         days = [today - timedelta(days=n) for n in range(WEEK - 1, -1, -1)]
         week = per_day([*self._past.facts, *todays], days)
         today_totals = week[today]
+        rated = ratings(todays)
         alerts = current_alerts(desk, now)
         return {
             "version": VERSION,
@@ -94,6 +95,7 @@ class SnapshotBuilder:
                 "missed": today_totals.missed,
                 "first_response": _times(today_totals.first_response),
                 "wait": _times(today_totals.wait),
+                "ratings": {"count": rated.count, "average": rated.average},
             },
             "hours": per_hour(todays),
             "week": [

@@ -13,6 +13,7 @@ never made, so that asking reveals nothing (LEAKS #32).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -72,7 +73,15 @@ class ServiceNodes(Protocol):
     ) -> bool: ...
 
 
-def register(router: IqRouter, muc: MucService, nodes: ServiceNodes | None = None) -> None:
+def register(
+    router: IqRouter,
+    muc: MucService,
+    nodes: ServiceNodes | None = None,
+    features: Callable[[], Iterable[str]] = tuple,
+) -> None:
+    """``features``: what other modules serve at the service, asked on every
+    disco#info, since what they offer may depend on the configuration."""
+
     async def service_info(iq: Iq, target: Target) -> Iq:
         reply = iq.reply(clear=True)
         info = reply["disco_info"]
@@ -82,7 +91,7 @@ def register(router: IqRouter, muc: MucService, nodes: ServiceNodes | None = Non
                 raise Refused("item-not-found", "No such node.")
             return reply
         info.add_identity("conference", "text", "Huddle support chats")
-        for feature in (*SERVICE_FEATURES, *(nodes.features if nodes else ())):
+        for feature in (*SERVICE_FEATURES, *(nodes.features if nodes else ()), *features()):
             info.add_feature(feature)
         return reply
 

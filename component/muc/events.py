@@ -159,6 +159,16 @@ class ChatClosed:
 
 
 @dataclass(frozen=True, slots=True)
+class ChatRated:
+    """The visitor rated her closed chat (its room is gone): ``score`` 1 to 5,
+    ``comment`` as she wrote it ("" for none)."""
+
+    chat: Chat
+    score: int
+    comment: str
+
+
+@dataclass(frozen=True, slots=True)
 class QueueMoved:
     """Places in line changed (a chat joined, left or reached the head of the line)."""
 

@@ -19,6 +19,7 @@ from slixmpp import Message
 
 from component.addressing import target_of
 from component.errors import error_condition
+from component.muc.canned import speak_canned
 from component.muc.commands import run_command, whispered
 from component.muc.content import Content, new_stanza_id, parse_content
 from component.muc.events import MessageSaid, Supervised, VisitorDetailsGiven
@@ -144,9 +145,18 @@ class MessageHandler:
                     )
                     return
                 current = replace(sender, role=person.role)
-                await self._command(room, session_jid, current, command, content)
-                return
-            content = replace(content, body=unescape(content.body))
+                if command.name != "canned":
+                    await self._command(room, session_jid, current, command, content)
+                    return
+                # !r: the saved text goes on below as if the sender had typed it.
+                said = await speak_canned(
+                    self.muc, room, session_jid, current, command, content, self._said
+                )
+                if said is None:
+                    return
+                content = said
+            else:
+                content = replace(content, body=unescape(content.body))
         if content.empty:
             details = parse_visitor_details(msg.xml)
             if details is not None and room.chat is not None and sender.role == "visitor":

@@ -7,6 +7,7 @@ from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape, quoteattr
 
 from component.adhoc.audit import COLUMNS as AUDIT_COLUMNS
+from component.adhoc.canned import COLUMNS as CANNED_COLUMNS
 from component.adhoc.chats import COLUMNS as CHAT_COLUMNS
 from component.adhoc.forms import ROW_SEPARATOR
 from component.adhoc.staff import COLUMNS as STAFF_COLUMNS
@@ -16,7 +17,7 @@ NS_COMMANDS = "http://jabber.org/protocol/commands"
 NS_DATA = "jabber:x:data"
 NS_INFO = "http://jabber.org/protocol/disco#info"
 NS_ITEMS = "http://jabber.org/protocol/disco#items"
-TABLES = (AUDIT_COLUMNS, CHAT_COLUMNS, STAFF_COLUMNS)
+TABLES = (AUDIT_COLUMNS, CANNED_COLUMNS, CHAT_COLUMNS, STAFF_COLUMNS)
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 ALL_COMMANDS = {
     "list-chats",
@@ -28,6 +29,10 @@ ALL_COMMANDS = {
     "edit-staff",
     "remove-staff",
     "read-audit",
+    "list-canned",
+    "add-canned",
+    "edit-canned",
+    "remove-canned",
 }
 # DESIGN §2 written out: the commands each role may run, and so is offered.
 RUNNABLE: dict[str, set[str]] = {

@@ -16,6 +16,7 @@ from component.cli import main
 from storage import audit
 from storage.chats import ChatRow, ChatStore
 from storage.database import open_database
+from storage.ratings import Rating, Ratings
 from storage.staff import StaffDirectory, StaffMember
 
 JENNIE = "jennie@example.org"
@@ -76,6 +77,12 @@ AUDIT = [
     (C2 + 200, cid(2), ADMIN, "take", ""),
     (C5 + 10, cid(5), JOHN, "joined hidden", ""),  # after the window
 ]
+RATINGS = [
+    Rating(cid(0), at(2, 0, 10), 1),  # a chat before the window: not counted
+    Rating(cid(1), C1 + 800, 5, "Quick and kind"),
+    Rating(cid(2), C2 + 1900, 4),
+    Rating(cid(3), C3 + 400, 1, "Nobody came"),  # missed, no agent: in the total only
+]
 WINDOW = ["--since", "2026-11-02", "--until", "2026-11-03"]
 
 
@@ -89,7 +96,7 @@ def utc(monkeypatch):
     time.tzset()
 
 
-async def fill(path, chats=CHATS, entries=AUDIT):
+async def fill(path, chats=CHATS, entries=AUDIT, ratings=RATINGS):
     async with await open_database(path) as db:
         staff = StaffDirectory(db)
         await staff.add(StaffMember(JENNIE, "agent", "support", "Jennie"))
@@ -100,6 +107,8 @@ async def fill(path, chats=CHATS, entries=AUDIT):
             await store.save(row)
         async with db.transaction() as conn:
             await conn.executemany(audit.INSERT, entries)
+        for rating in ratings:
+            assert await Ratings(db).add(rating)
 
 
 @pytest.fixture
@@ -161,6 +170,11 @@ async def test_text_report_totals_days_agents_missed_and_supervision(database, c
     assert cid(3) in missed and "2026-11-03 10:00" in missed
     assert "team support" in missed and "closed after 5:00" in missed
     assert missed.endswith("(visitor left)")
+    assert section(out, "Ratings by visitors")[1:] == [
+        "  total                            3    3.33     1     0     0     1     1",
+        f"  Jennie <{JENNIE}>      1    5.00     0     0     0     0     1",
+        f"  Josh <{JOSH}>          1    4.00     0     0     0     1     0",
+    ]
     assert section(out, "Supervision activity") == [
         f"  {ADMIN}: take 1",
         f"  John <{JOHN}>: joined hidden 1, revealed 1, whisper 2",
@@ -202,6 +216,16 @@ async def test_csv_is_one_table_with_a_section_column(database, capsys):
         (JOHN, "whisper"): "2",
         (ADMIN, "take"): "1",
     }
+    ratings = {r["key"]: r for r in rows if r["section"] == "ratings"}
+    assert set(ratings) == {"all", JENNIE, JOSH}
+    everyone = ratings["all"]
+    assert (everyone["count"], everyone["average"]) == ("3", "3.33")
+    assert [everyone[f"score_{n}"] for n in range(1, 6)] == ["1", "0", "0", "1", "1"]
+    assert (ratings[JOSH]["name"], ratings[JOSH]["average"], ratings[JOSH]["score_4"]) == (
+        "Josh",
+        "4.0",
+        "1",
+    )
 
 
 async def test_json_is_one_object(database, capsys):
@@ -229,6 +253,25 @@ async def test_json_is_one_object(database, capsys):
         "actions": {"joined hidden": 1, "revealed": 1, "whisper": 2},
     }
     assert data["supervision"][ADMIN]["name"] is None
+    assert data["ratings"] == {
+        "count": 3,
+        "average": 3.33,
+        "distribution": {"1": 1, "2": 0, "3": 0, "4": 1, "5": 1},
+        "per_agent": {
+            JENNIE: {
+                "name": "Jennie",
+                "count": 1,
+                "average": 5.0,
+                "distribution": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 1},
+            },
+            JOSH: {
+                "name": "Josh",
+                "count": 1,
+                "average": 4.0,
+                "distribution": {"1": 0, "2": 0, "3": 0, "4": 1, "5": 0},
+            },
+        },
+    }
 
 
 async def test_default_window_is_the_last_seven_days_with_today(tmp_path, capsys):
@@ -241,7 +284,7 @@ async def test_default_window_is_the_last_seven_days_with_today(tmp_path, capsys
         ChatRow(cid(3), "support", "waiting", week_ago.timestamp() - 60),  # the day before
     ]
     path = tmp_path / "huddle.sqlite"
-    await fill(path, rows, [])
+    await fill(path, rows, [], [])
     code, out, err = await huddle(capsys, "--database", str(path), "--format", "json")
     assert code == 0, err
     data = json.loads(out)

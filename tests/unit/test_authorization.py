@@ -21,9 +21,10 @@ AGENT = {
     "close",
     "list-chats",
     "stats",
+    "canned-reply",
 }
 SUPERVISOR = AGENT | {"take", "supervise"}
-ADMIN = SUPERVISOR | {"manage-staff", "read-audit"}
+ADMIN = SUPERVISOR | {"manage-staff", "manage-canned", "read-audit"}
 TABLE: dict[str, set[str]] = {
     "visitor": set(),
     "stranger": set(),

@@ -17,6 +17,9 @@ from roles.commands import parse_command, unescape
         ("!close done and dusted", "close", "done and dusted"),
         ("!invite john@localhost", "invite", "john@localhost"),
         ("!w\nmultiline\ntext", "whisper", "multiline\ntext"),
+        ("!r greeting", "canned", "greeting"),
+        ("!R Refund ", "canned", "Refund"),
+        ("!r", "canned", ""),
         ("!frobnicate x", "unknown", "x"),
         ("!chats", "unknown", ""),  # a desk command, not a chat one
     ],
@@ -34,5 +37,6 @@ def test_ordinary_messages(body):
 def test_desk_commands_and_escape():
     assert parse_command("!chats", desk=True).name == "chats"
     assert parse_command("!w hi", desk=True).name == "unknown"
+    assert parse_command("!r greeting", desk=True).name == "unknown"  # chats only
     assert unescape("!!w not a command") == "!w not a command"
     assert unescape("plain") == "plain"

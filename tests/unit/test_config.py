@@ -91,3 +91,51 @@ def test_admin_commands_do_not_need_the_secret():
     assert config.secret == ""
     with pytest.raises(ConfigError, match="HUDDLE_SECRET"):
         parse_config(data, env={})
+
+
+SMTP = {"host": "smtp.example.org", "from_address": "support@example.org"}
+
+
+def test_smtp_is_off_without_a_host_and_defaults_otherwise():
+    assert parse_config(GOOD, env={}).smtp is None
+    assert parse_config({**GOOD, "smtp": {"port": 25}}, env={}).smtp is None
+    smtp = parse_config({**GOOD, "smtp": SMTP}, env={}).smtp
+    assert smtp is not None
+    assert (smtp.host, smtp.port, smtp.starttls, smtp.username, smtp.password) == (
+        "smtp.example.org",
+        587,
+        True,
+        "",
+        "",
+    )
+    assert smtp.timeout == 30.0
+
+
+def test_smtp_password_comes_from_the_environment_and_stays_out_of_repr():
+    data = {**GOOD, "smtp": {**SMTP, "username": "huddle", "password_env": "SMTP_PW"}}
+    smtp = parse_config(data, env={"SMTP_PW": "hunter2"}).smtp
+    assert smtp is not None and smtp.password == "hunter2"
+    assert "hunter2" not in repr(smtp)
+    with pytest.raises(ConfigError, match=r"smtp\.password_env: environment variable 'SMTP_PW'"):
+        parse_config(data, env={})
+    # Admin commands that only touch the database do not need it.
+    assert parse_config(data, env={}, need_secret=False).smtp is not None
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"from_address": None}, r"smtp\.from_address: required"),
+        ({"from_address": "Support <support@example.org>"}, r"smtp\.from_address: not a plain"),
+        ({"port": 0}, r"smtp\.port: must be between"),
+        ({"starttls": "yes"}, r"smtp\.starttls: expected bool, got 'yes'"),
+        ({"username": "huddle"}, r"smtp\.password_env: required with smtp\.username"),
+        ({"timeout": 0}, r"smtp\.timeout: must be between"),
+        ({"password": "x"}, r"smtp\.password: unknown option"),
+    ],
+)
+def test_bad_smtp_values_are_named(changes, message):
+    table = {**SMTP, **changes}
+    table = {k: v for k, v in table.items() if v is not None}
+    with pytest.raises(ConfigError, match=message):
+        parse_config({**GOOD, "smtp": table}, env={})

@@ -17,7 +17,7 @@ LAYERS = (
     ("component.config", "component.addressing", "component.errors", "component.iq_router"),
     ("component.muc",),
     ("component.desk",),
-    ("component.floor", "component.adhoc"),
+    ("component.floor", "component.adhoc", "component.visitor_requests"),
     ("component.app",),
 )
 

@@ -4,14 +4,16 @@ agent and team, supervision counts."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
 from roles.reports import (
     EMPTY,
+    NO_RATINGS,
     ChatFacts,
+    Ratings,
     Times,
     missed,
     per_agent,
@@ -19,6 +21,8 @@ from roles.reports import (
     per_hour,
     per_team,
     percentile,
+    ratings,
+    ratings_per_agent,
     supervision,
     times,
     totals,
@@ -111,6 +115,8 @@ def test_empty_input_gives_zero_counts_and_no_times():
     assert per_team([]) == {}
     assert missed([]) == []
     assert supervision([]) == {}
+    assert ratings([]) == NO_RATINGS
+    assert ratings_per_agent([]) == {}
     day = date(2026, 11, 1)
     assert per_day([], [day]) == {day: EMPTY}
 
@@ -227,3 +233,29 @@ def test_supervision_counts_each_actors_actions():
     }
     assert list(counts) == ["amy@x", "john@x"]
     assert list(counts["john@x"]) == ["joined hidden", "revealed", "whisper"]
+
+
+# --- ratings --------------------------------------------------------------------------
+
+
+def test_ratings_count_average_and_distribution_in_all_and_per_agent():
+    facts = [
+        chat(1, 0.0, assigned="a@x", answered=5.0, closed=60.0, score=5),
+        chat(2, 10.0, assigned="a@x", answered=15.0, closed=90.0, score=4),
+        chat(3, 20.0, assigned="b@x", answered=25.0, closed=80.0, score=1),
+        chat(4, 30.0, assigned="b@x", answered=35.0, closed=70.0),  # not rated
+        chat(5, 40.0, closed=50.0, score=2),  # nobody answered: rated all the same
+    ]
+    everyone = ratings(facts)
+    assert everyone == Ratings(4, 3.0, (1, 1, 0, 1, 1))
+    agents = ratings_per_agent(facts)
+    assert list(agents) == ["a@x", "b@x"]
+    assert agents["a@x"] == Ratings(2, 4.5, (0, 0, 0, 1, 1))
+    # b@x has one rated chat of two: the unrated one counts nowhere.
+    assert agents["b@x"] == Ratings(1, 1.0, (1, 0, 0, 0, 0))
+    # Ratings change nothing else a report counts.
+    assert totals(facts) == totals([replace(f, score=None) for f in facts])
+
+
+def test_ratings_ignore_scores_outside_1_to_5():
+    assert ratings([chat(1, 0.0, score=0), chat(2, 0.0, score=6)]) == NO_RATINGS
