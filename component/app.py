@@ -238,6 +238,8 @@ class Huddle:
             self._sweeper.cancel()
         if self.floor is not None:
             self.floor.stop()
+        if self.muc is not None:
+            self.muc.coach.stop()
         if self.desk is not None:
             self.desk.stop()
         self.xmpp.stopping = True

@@ -125,10 +125,31 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--team", default="support", help="team name (%(default)s)")
     add.add_argument("--name", required=True, help="display name shown in chats")
     add.add_argument("--max-chats", type=int, default=3, help="concurrent chats (%(default)s)")
+    add.add_argument(
+        "--coached", action="store_true", help="coach all their chats: answers await approval"
+    )
+    edit = actions.add_parser(
+        "edit", help="change a staff member; only the options given change"
+    )
+    edit.add_argument("jid")
+    edit.add_argument("--role", choices=("agent", "supervisor", "admin"))
+    edit.add_argument("--team")
+    edit.add_argument("--name")
+    edit.add_argument("--max-chats", type=int)
+    coaching = edit.add_mutually_exclusive_group()
+    coaching.add_argument(
+        "--coached",
+        action="store_true",
+        default=None,
+        help="coach all their chats: their answers wait for a supervisor's approval",
+    )
+    coaching.add_argument(
+        "--not-coached", dest="coached", action="store_false", help="stop coaching them"
+    )
     remove = actions.add_parser("remove", help="remove a staff member")
     remove.add_argument("jid")
     listing = actions.add_parser("list", help="list the staff directory")
-    for action in (add, remove, listing):
+    for action in (add, edit, remove, listing):
         # Also accepted after the action; SUPPRESS keeps the one given before it.
         action.add_argument(
             "--config", type=Path, default=argparse.SUPPRESS, help=f"TOML file ({DEFAULT_CONFIG})"

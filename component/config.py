@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from roles.alerts import Alerts
+from roles.coaching import CoachingPolicy
 from roles.limits import Rate
 from roles.mail import mail_address
 
@@ -85,6 +86,7 @@ class Config:
     queue_update_interval: float = 10.0
     limits: Limits = Limits()
     alerts: Alerts = field(default_factory=Alerts)
+    coaching: CoachingPolicy = field(default_factory=CoachingPolicy)
     # Transcripts by email; None without an [smtp] host.
     smtp: Smtp | None = None
     # How long a dashboard's subscription to the floor feed lasts unless renewed.
@@ -160,6 +162,16 @@ def _alerts(table: Mapping[str, Any]) -> Alerts:
         _bounded(f"alerts.{key}", value, 0, 7 * 86400)
         values[key] = value
     return Alerts(**values)
+
+
+def _coaching(table: Mapping[str, Any]) -> CoachingPolicy:
+    d = CoachingPolicy()
+    timeout: float = _get(table, "coaching", "approval_timeout", float, d.approval_timeout)
+    _bounded("coaching.approval_timeout", timeout, 0, 86400)
+    unattended = _get(table, "coaching", "unattended", str, d.unattended)
+    if unattended not in ("send", "wait"):
+        raise ConfigError(f"coaching.unattended: expected 'send' or 'wait', got {unattended!r}")
+    return CoachingPolicy(timeout, unattended)
 
 
 def _smtp(table: Mapping[str, Any], env: Mapping[str, str], need_secret: bool) -> Smtp | None:
@@ -246,6 +258,7 @@ _KEYS: dict[str, set[str]] = {
     "alerts": {"waiting_seconds", "first_response_seconds", "unanswered_seconds"},
     "dashboard": {"subscription_seconds"},
     "smtp": {"host", "port", "from_address", "starttls", "username", "password_env", "timeout"},
+    "coaching": {"approval_timeout", "unattended"},
 }
 _SECTIONS = set(_KEYS)
 
@@ -278,6 +291,7 @@ def parse_config(
     routing = data.get("routing", {})
     limits = _limits(data.get("limits", {}))
     alerts = _alerts(data.get("alerts", {}))
+    coaching = _coaching(data.get("coaching", {}))
     dashboard = data.get("dashboard", {})
     smtp = _smtp(data.get("smtp", {}), env, need_secret)
     subscription = _get(dashboard, "dashboard", "subscription_seconds", float, 120.0)
@@ -354,6 +368,7 @@ def parse_config(
         queue_update_interval=queue_interval,
         limits=limits,
         alerts=alerts,
+        coaching=coaching,
         dashboard_subscription=subscription,
         smtp=smtp,
     )

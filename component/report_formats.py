@@ -15,8 +15,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from roles import reports
+from roles import coaching_stats, reports
+from roles.coaching_stats import CoachingTotals
 from roles.reports import ChatFacts, Totals
+from storage.audit import AuditEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,7 @@ class Report:
     supervision: dict[str, dict[str, int]]
     ratings: reports.Ratings = reports.NO_RATINGS
     ratings_per_agent: dict[str, reports.Ratings] = field(default_factory=dict)
+    coaching: dict[str, CoachingTotals] = field(default_factory=dict)  # by coached agent
 
     @property
     def days(self) -> int:
@@ -48,9 +51,10 @@ def build_report(
     since: date,
     until: date,
     facts: Sequence[ChatFacts],
-    entries: Iterable[reports.Audited],
+    entries: Iterable[AuditEntry],
     names: dict[str, str],
 ) -> Report:
+    entries = list(entries)
     days = [since + timedelta(days=n) for n in range((until - since).days + 1)]
     return Report(
         since=since,
@@ -67,6 +71,7 @@ def build_report(
         supervision=reports.supervision(entries),
         ratings=reports.ratings(facts),
         ratings_per_agent=reports.ratings_per_agent(facts),
+        coaching=coaching_stats.per_agent(entries),
     )
 
 
@@ -162,6 +167,15 @@ def text(report: Report) -> str:
         lines.append("  (none)")
     lines += ["", "Ratings by visitors (1 to 5; per agent: the chat's last agent)"]
     lines += _ratings_table(report)
+    lines += ["", "Coaching (drafts of coached agents, by verdict; time to the verdict)"]
+    for jid, c in report.coaching.items():
+        lines.append(
+            f"  {report.label(jid)}: {c.drafts} drafts: {c.approved} approved, "
+            f"{c.edited} edited, {c.rejected} rejected, {c.unreviewed} sent unreviewed; "
+            f"median {clock(c.time_to_verdict.median)}, p90 {clock(c.time_to_verdict.p90)}"
+        )
+    if not report.coaching:
+        lines.append("  (none)")
     lines += ["", "Supervision activity (audit log)"]
     for actor, actions in report.supervision.items():
         done = ", ".join(f"{action} {n}" for action, n in actions.items())
@@ -190,6 +204,20 @@ def ratings_data(r: reports.Ratings) -> dict[str, Any]:
         "count": r.count,
         "average": None if r.average is None else round(r.average, 2),
         "distribution": {str(score): n for score, n in enumerate(r.distribution, start=1)},
+    }
+
+
+def coaching_data(c: CoachingTotals) -> dict[str, Any]:
+    return {
+        "drafts": c.drafts,
+        "approved": c.approved,
+        "edited": c.edited,
+        "rejected": c.rejected,
+        "unreviewed": c.unreviewed,
+        "time_to_verdict": {
+            "median": _seconds(c.time_to_verdict.median),
+            "p90": _seconds(c.time_to_verdict.p90),
+        },
     }
 
 
@@ -226,6 +254,10 @@ def json_data(report: Report) -> dict[str, Any]:
             actor: {"name": report.names.get(actor), "actions": actions}
             for actor, actions in report.supervision.items()
         },
+        "coaching": {
+            jid: {"name": report.names.get(jid), **coaching_data(c)}
+            for jid, c in report.coaching.items()
+        },
         "ratings": {
             **ratings_data(report.ratings),
             "per_agent": {
@@ -237,7 +269,7 @@ def json_data(report: Report) -> dict[str, Any]:
 
 
 CSV_COLUMNS = (
-    "section",  # totals, day, hour, agent, team, missed, supervision, ratings
+    "section",  # totals, day, hour, agent, team, missed, supervision, ratings, coaching
     # all; the date; the hour 00-23; the JID; the team; the chat id; the actor's JID;
     # for ratings, all or the agent's JID
     "key",
@@ -263,6 +295,13 @@ CSV_COLUMNS = (
     "score_3",
     "score_4",
     "score_5",
+    "drafts",  # coaching: a coached agent's drafts, by verdict
+    "approved",
+    "edited",
+    "rejected",
+    "unreviewed",
+    "verdict_median",
+    "verdict_p90",
 )
 
 
@@ -318,6 +357,17 @@ def csv_text(report: Report) -> str:
         }
         for actor, actions in report.supervision.items()
         for action, n in actions.items()
+    ]
+    rows += [
+        {
+            "section": "coaching",
+            "key": jid,
+            "name": report.names.get(jid, ""),
+            **{k: v for k, v in coaching_data(c).items() if k != "time_to_verdict"},
+            "verdict_median": _seconds(c.time_to_verdict.median),
+            "verdict_p90": _seconds(c.time_to_verdict.p90),
+        }
+        for jid, c in report.coaching.items()
     ]
     rows += [_ratings_row("all", report.ratings)]
     rows += [

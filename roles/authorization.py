@@ -26,6 +26,7 @@ Action = Literal[
     "manage-staff",
     "manage-canned",
     "read-audit",
+    "coach",
 ]
 Who = Literal["visitor", "agent", "supervisor", "admin", "stranger"]
 
@@ -45,7 +46,7 @@ _AGENT: frozenset[str] = frozenset(
         "canned-reply",
     }
 )
-_SUPERVISOR: frozenset[str] = _AGENT | {"take", "supervise"}
+_SUPERVISOR: frozenset[str] = _AGENT | {"take", "supervise", "coach"}
 _ADMIN: frozenset[str] = _SUPERVISOR | {"manage-staff", "manage-canned", "read-audit"}
 _ALLOWED: dict[str, frozenset[str]] = {
     "agent": _AGENT,

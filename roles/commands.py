@@ -24,6 +24,10 @@ CommandName = Literal[
     "supervise",
     "stats",
     "canned",
+    "coach",
+    "ok",
+    "edit",
+    "no",
     "unknown",
 ]
 PREFIX = "!"
@@ -40,6 +44,10 @@ _CHAT: dict[str, CommandName] = {
     "close": "close",
     "info": "info",
     "help": "help",
+    "coach": "coach",
+    "ok": "ok",
+    "edit": "edit",
+    "no": "no",
 }
 _DESK: dict[str, CommandName] = {
     "chats": "chats",
@@ -60,6 +68,10 @@ HELP = (
     "!take - take the chat over (supervisors)\n"
     "!close [reason] - end the chat for everyone; the transcript is kept\n"
     "!info - visitor details, times, who is watching\n"
+    "!coach <agent> / !coach off - the agent's answers wait for approval (supervisors)\n"
+    "!ok [n] - send draft n (the newest if no number) to the visitor as written\n"
+    "!edit [n] <text> - send draft n changed to <text>; the agent sees the change\n"
+    "!no [n] [reason] - reject draft n; the agent is told why\n"
     "!help - this list"
 )
 DESK_HELP = (

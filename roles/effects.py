@@ -24,6 +24,9 @@ class Said:
     # The message this one corrects (XEP-0308) or reacts to (XEP-0444): only
     # those who received that one receive this.
     refers_to: Said | None = field(default=None, compare=False)
+    # A coached agent's draft awaiting approval, numbered in its chat (roles.coaching);
+    # always staff_only.
+    draft: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,3 +32,16 @@ async def read(
     args.append(limit)
     async with db.conn.execute(sql, args) as cur:
         return [AuditEntry(*r) async for r in cur]
+
+
+async def coaching_of_open_chats(db: Database) -> list[tuple[str, str, str]]:
+    """``(chat_id, action, agent)`` of every ``coaching on``/``coaching off`` in
+    open chats, oldest first: replayed after a restart."""
+    return [
+        (str(chat_id), str(action), str(detail))
+        for chat_id, action, detail in await db.fetch_all(
+            "SELECT a.chat_id, a.action, a.detail FROM audit AS a"
+            " JOIN chats AS c ON c.id = a.chat_id AND c.status != 'closed'"
+            " WHERE a.action IN ('coaching on', 'coaching off') ORDER BY a.id"
+        )
+    ]

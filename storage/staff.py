@@ -40,6 +40,7 @@ class StaffMember:
     team: str
     name: str
     max_chats: int = 3
+    coached: bool = False  # every chat of theirs is coached (their answers await approval)
 
 
 def normalize_jid(jid: str) -> str:
@@ -75,17 +76,18 @@ def validate(member: StaffMember) -> StaffMember:
 
 
 def _member(row: sqlite3.Row | tuple[object, ...]) -> StaffMember:
-    jid, role, team, name, max_chats = row
+    jid, role, team, name, max_chats, coached = row
     return StaffMember(
         jid=str(jid),
         role=cast(Role, role),
         team=str(team),
         name=str(name),
         max_chats=int(cast(int, max_chats)),
+        coached=bool(coached),
     )
 
 
-_COLUMNS = "jid, role, team, name, max_chats"
+_COLUMNS = "jid, role, team, name, max_chats, coached"
 
 
 class StaffDirectory:
@@ -106,13 +108,14 @@ class StaffDirectory:
                 raise StaffError(f"jid: {member.jid!r} is already on the staff")
             await self._check_name_free(member)
             await conn.execute(
-                f"INSERT INTO staff ({_COLUMNS}, name_key) VALUES (?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO staff ({_COLUMNS}, name_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     member.jid,
                     member.role,
                     member.team,
                     member.name,
                     member.max_chats,
+                    int(member.coached),
                     member.name.casefold(),
                 ),
             )
@@ -125,13 +128,14 @@ class StaffDirectory:
                 raise StaffError(f"jid: {member.jid!r} is not on the staff")
             await self._check_name_free(member)
             await conn.execute(
-                "UPDATE staff SET role = ?, team = ?, name = ?, max_chats = ?, name_key = ?"
-                " WHERE jid = ?",
+                "UPDATE staff SET role = ?, team = ?, name = ?, max_chats = ?, coached = ?,"
+                " name_key = ? WHERE jid = ?",
                 (
                     member.role,
                     member.team,
                     member.name,
                     member.max_chats,
+                    int(member.coached),
                     member.name.casefold(),
                     member.jid,
                 ),

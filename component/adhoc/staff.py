@@ -35,12 +35,15 @@ COLUMNS = (
     ("role", "Role"),
     ("team", "Team"),
     ("max_chats", "Max chats"),
+    ("coached", "Coached"),
 )
+BOOLEAN = {"1": True, "true": True, "0": False, "false": False}  # XEP-0004 §3.3
 DEFAULT_MAX_CHATS = StaffMember("", "agent", "", "").max_chats
 
 
 def describe(m: StaffMember) -> str:
-    return f"{m.name} <{m.jid}>, {m.role} in team {m.team}, up to {m.max_chats} chats"
+    coached = ", coached" if m.coached else ""
+    return f"{m.name} <{m.jid}>, {m.role} in team {m.team}, up to {m.max_chats} chats{coached}"
 
 
 def _fields(member: StaffMember | None, default_team: str) -> tuple[Field, ...]:
@@ -65,6 +68,12 @@ def _fields(member: StaffMember | None, default_team: str) -> tuple[Field, ...]:
             str(member.max_chats if member else DEFAULT_MAX_CHATS),
             required=True,
         ),
+        Field(
+            "coached",
+            "boolean",
+            "Coached: their answers wait for a supervisor's approval in every chat",
+            "1" if member and member.coached else "0",
+        ),
     )
 
 
@@ -74,13 +83,16 @@ def _member(answers: Answers, jid: str) -> StaffMember:
     role = cast(Role, answers.text("role", "role"))  # validate() checks it
     member = StaffMember(jid, role, answers.text("team", "team"), answers.text("name", "name"))
     chats = answers.text("max_chats", "max_chats")
+    coached = answers.text("coached", "coached") or "0"
     try:
+        if coached not in BOOLEAN:
+            raise StaffError(f"coached: expected true or false, got {coached!r}")
         member = validate(member)  # every field but max_chats, which has its default
         try:
             max_chats = int(chats)
         except ValueError:
             raise StaffError(f"max_chats: expected a whole number, got {chats!r}") from None
-        return validate(replace(member, max_chats=max_chats))
+        return validate(replace(member, max_chats=max_chats, coached=BOOLEAN[coached]))
     except StaffError as exc:
         raise bad_payload(str(exc)) from None
 
@@ -91,7 +103,8 @@ def _choose_member(members: list[StaffMember]) -> Field:
 
 
 def _refresh_desk(muc: MucService, member: StaffMember) -> None:
-    muc.events.emit(StaffDirectoryChanged(member.jid))
+    coached = member.coached and member.role == "agent"
+    muc.events.emit(StaffDirectoryChanged(member.jid, coached=coached))
 
 
 # -- list-staff -----------------------------------------------------------------------
@@ -106,6 +119,7 @@ async def list_staff(request: Request) -> Outcome:
             "role": m.role,
             "team": m.team,
             "max_chats": str(m.max_chats),
+            "coached": "yes" if m.coached else "no",
         }
         for m in members
     )

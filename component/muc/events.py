@@ -118,10 +118,12 @@ class DeskChanged:
 
 @dataclass(frozen=True, slots=True)
 class StaffDirectoryChanged:
-    """A staff member was added, edited or removed (``removed``) in the directory."""
+    """A staff member was added, edited or removed (``removed``) in the directory;
+    ``coached`` whether the directory now coaches all their chats."""
 
     jid: str
     removed: bool = False
+    coached: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from slixmpp import Message
 from component.addressing import target_of
 from component.errors import error_condition
 from component.muc.canned import speak_canned
+from component.muc.coaching import COACHING_COMMANDS
 from component.muc.commands import run_command, whispered
 from component.muc.content import Content, new_stanza_id, parse_content
 from component.muc.events import MessageSaid, Supervised, VisitorDetailsGiven
@@ -162,6 +163,9 @@ class MessageHandler:
             if details is not None and room.chat is not None and sender.role == "visitor":
                 self.muc.events.emit(VisitorDetailsGiven(room, details))
             return
+        if self.muc.coach.drafts(room, sender, content):
+            await self._draft(room, session_jid, sender, content)
+            return
         effects = self._speak(room, session_jid, sender, content)
         revealed = sender.hidden and not room.state.occupants[sender.nick].hidden
         audits = revealed and room.chat is not None
@@ -181,10 +185,26 @@ class MessageHandler:
             visible = not said.staff_only and not said.sender.hidden
             self.muc.events.emit(MessageSaid(room, person, visible, content.body, said.stamp))
 
+    async def _draft(
+        self, room: Room, session_jid: str, sender: Occupant, content: Content
+    ) -> None:
+        """A coached agent's answer: to staff only, until a supervisor decides."""
+        refers_to = _refers_to(room.state.history, sender, content)
+        if content.replaces is not None and refers_to is None:
+            return  # corrects nothing we know: nobody could place it
+        effects = self.muc.coach.draft(room, session_jid, sender, content, refers_to)
+        await self.muc.publish(room, effects)
+        person = Person(sender.jid, sender.role, sender.name)
+        self.muc.events.emit(MessageSaid(room, person, False, content.body or "", time.time()))
+
     async def _command(
         self, room: Room, session_jid: str, sender: Occupant, command: Command, content: Content
     ) -> None:
         publish = self.muc.publish
+        if room.chat is not None and command.name in COACHING_COMMANDS:
+            said = self._said(sender, True, content)
+            await self.muc.coach.command(room, session_jid, sender, command, said)
+            return
         if room.chat is None:
             # On the desk a command is between the asker and the desk: reflected to
             # the asker alone (their client sees it delivered) and not archived.
@@ -211,11 +231,7 @@ class MessageHandler:
         self, room: Room, session_jid: str, sender: Occupant, content: Content
     ) -> list[Effect]:
         state = room.state
-        refers_to: Said | None = None
-        if content.replaces is not None:
-            refers_to = _find(state.history, lambda s: _corrects(s, sender, content))
-        elif content.refers_to is not None:
-            refers_to = _find(state.history, lambda s: s.stanza_id == content.refers_to)
+        refers_to = _refers_to(state.history, sender, content)
         if (content.replaces or content.refers_to) and refers_to is None:
             return []  # refers to nothing we know: nobody could place it
         staff_only = False
@@ -241,6 +257,15 @@ class MessageHandler:
     ) -> Said:
         stanza_id = new_stanza_id() if content.archived else ""
         return Said(sender, staff_only, time.time(), stanza_id, content, refers_to)
+
+
+def _refers_to(history: Reversible[Said], sender: Occupant, content: Content) -> Said | None:
+    """What a correction corrects (one's own message) or a reaction or marker names."""
+    if content.replaces is not None:
+        return _find(history, lambda s: _corrects(s, sender, content))
+    if content.refers_to is not None:
+        return _find(history, lambda s: s.stanza_id == content.refers_to)
+    return None
 
 
 def _corrects(said: Said, sender: Occupant, content: Content) -> bool:

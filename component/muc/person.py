@@ -15,3 +15,4 @@ class Person:
     name: str
     team: str = ""
     max_chats: int = 0
+    coached: bool = False  # the directory coaches all their chats

@@ -190,6 +190,7 @@ class PresenceHandler:
             audited(local, person.jid, action)
         if chat is None:
             return
+        self.muc.coach.coached_joined(room, person, person.coached)
         emit = self.muc.events.emit
         if created:
             emit(ChatCreated(room, chat))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from component.muc.views import Views
 from roles.chat import Chat
+from roles.coaching import Coaching
 from roles.limits import Buckets
 from roles.room import RoomState
 
@@ -32,6 +33,7 @@ class Room:
     # restart with thousands of open chats need not load every one of them.
     history_pending: bool = False
     buckets: Buckets = field(default_factory=Buckets)  # rate limits per occupant
+    coaching: Coaching = field(default_factory=Coaching)
 
 
 class Rooms:

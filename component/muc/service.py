@@ -16,8 +16,15 @@ from slixmpp import JID
 from slixmpp.basexmpp import BaseXMPP
 
 from component.config import Config
+from component.muc.coaching import Coach
 from component.muc.door import Door
-from component.muc.events import DeskChanged, Events, StaffLeft, VisitorLeft
+from component.muc.events import (
+    DeskChanged,
+    Events,
+    StaffDirectoryChanged,
+    StaffLeft,
+    VisitorLeft,
+)
 from component.muc.history import HistoryRequest
 from component.muc.occupant_id import OccupantIds
 from component.muc.person import Person
@@ -52,6 +59,14 @@ class MucService:
         self.opened_by: Counter[str] = Counter()
         self.door = Door(xmpp)
         self.events = Events()
+        self.coach = Coach(
+            lambda: self.config.coaching,
+            self.rooms.locked,
+            lambda room, effects, also: self.publish(room, effects, also=also),
+            audit_row,
+            self.events,
+        )
+        self.events.subscribe(StaffDirectoryChanged, self._directory_changed)
         self.reception: Reception  # set once the database is open, before any stanza is handled
         self.recorder: Recorder  # likewise
 
@@ -65,6 +80,16 @@ class MucService:
         """Persist what ``effects`` change (and the statements ``also``, first, in the
         same commit), then deliver them: the one way out."""
         await self.recorder.publish(room, effects, history, also)
+
+    def _directory_changed(self, event: StaffDirectoryChanged) -> None:
+        """The directory's coaching flag applies at once to the chats they are in."""
+        jid, coached = event.jid, event.coached and not event.removed
+        for room in self.rooms.rooms.values():
+            if room.chat is not None and jid in room.state.nick_of_jid:
+                if coached:
+                    room.coaching.coached.add(jid)
+                else:
+                    room.coaching.coached.discard(jid)
 
     def room_jid(self, local: str) -> str:
         return f"{local}@{self.config.service}"
@@ -119,7 +144,14 @@ class MucService:
         if jid.domain in self.config.staff_domains:
             member = await self.staff.get(jid.bare)
             if member is not None:
-                return Person(jid.bare, member.role, member.name, member.team, member.max_chats)
+                return Person(
+                    jid.bare,
+                    member.role,
+                    member.name,
+                    member.team,
+                    member.max_chats,
+                    member.coached,
+                )
             return None
         if jid.domain in self.config.visitor_domains:
             return Person(jid.bare, "visitor", jid.local)

@@ -19,6 +19,7 @@ from slixmpp.basexmpp import BaseXMPP
 
 from component.muc.content import NS_SID, Content, write_content
 from component.muc.occupant_id import OccupantIds
+from roles.coaching import draft_mark
 from roles.effects import MessageOut, NoticeOut, PresenceOut, PrivateOut, Said, SubjectOut
 from roles.model import Occupant
 from roles.nicks import SERVICE_NICK
@@ -35,6 +36,13 @@ NS_FORWARD = "urn:xmpp:forward:0"
 HAT_TITLES = {"agent": "Agent", "supervisor": "Supervisor", "admin": "Admin"}
 HIDDEN_MARK = "hidden from the visitor"
 WHISPER_MARK = "[whisper] "
+
+
+def staff_mark(said: Said) -> str:
+    """What marks a staff-only message for staff: a whisper, or a draft awaiting approval."""
+    return draft_mark(said.draft) if said.draft else WHISPER_MARK
+
+
 SERVICE_STATUS = "Notices and commands of the support service; the visitor never sees it"
 SERVICE_HAT = "urn:huddle:hat:service"
 STAFF_SUBJECT = "A support chat. !help lists the staff commands; the visitor never sees them."
@@ -201,7 +209,7 @@ class Views:
             msg["id"] = content.id
         body = content.body
         if body is not None and said.staff_only:
-            body = WHISPER_MARK + body
+            body = staff_mark(said) + body
         write_content(msg.xml, msg.namespace, content, body)
         if said.stanza_id:
             ET.SubElement(msg.xml, f"{{{NS_SID}}}stanza-id", id=said.stanza_id, by=self.room_jid)

@@ -34,8 +34,8 @@ from component.muc.views import (
     NS_USER,
     SERVICE_HAT,
     SERVICE_STATUS,
-    WHISPER_MARK,
     affiliation_of,
+    staff_mark,
 )
 from roles.effects import PresenceOut, Said
 from roles.nicks import SERVICE_NICK
@@ -91,7 +91,7 @@ def said(room_jid: str, said: Said, occupant_id: str, delay: str | None = None) 
     body = content.body
     if body is not None:
         if said.staff_only:
-            body = WHISPER_MARK + body
+            body = staff_mark(said) + body
         out.append(f"<body>{text(body)}</body>")
     if content.oob_url:
         out.append(f'<x xmlns="{NS_OOB}"><url>{text(content.oob_url)}</url></x>')

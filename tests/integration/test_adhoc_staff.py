@@ -21,8 +21,8 @@ from tests.integration.adhoc_client import (
     status,
     values,
 )
-from tests.integration.client import error_condition
-from tests.integration.desk_helpers import on_desk
+from tests.integration.client import error_condition, groupchat_from
+from tests.integration.desk_helpers import on_desk, say
 from tests.integration.people import login_account
 
 pytestmark = pytest.mark.integration
@@ -69,7 +69,7 @@ async def test_add_edit_and_remove_a_colleague_take_effect_at_once(connect, stac
     jid, name = fields["jid"], fields["name"]
     done = await run(admin, service, "add-staff", fields)
     assert status(done) == "completed" and note(done).startswith(f"Added {name} <{jid}>")
-    assert {**fields} in await staff_rows(admin, service)
+    assert {**fields, "coached": "no"} in await staff_rows(admin, service)
     members = stack.huddle.desk.members
     async with account(stack, jid.split("@")[0]) as login:
         await on_desk(await login(), desk, name)  # a staff member now
@@ -78,7 +78,8 @@ async def test_add_edit_and_remove_a_colleague_take_effect_at_once(connect, stac
         chosen = await run(admin, service, "edit-staff", {"jid": jid})
         assert status(chosen) == "executing"
         assert {k: v for k, v in values(chosen).items() if k} == {
-            k: v for k, v in fields.items() if k != "jid"
+            **{k: v for k, v in fields.items() if k != "jid"},
+            "coached": "0",
         }
         edited = {**fields, "team": "accounts", "max_chats": "5", "role": "supervisor"}
         edited.pop("jid")
@@ -164,3 +165,36 @@ async def test_removing_someone_not_on_the_staff_is_refused(connect, stack):
     reply = await run(admin, service, "remove-staff", {"jid": "nobody@localhost"})
     assert error_condition(reply) == "modify/bad-request"
     assert "'nobody@localhost' is not on the staff" in error_text(reply)
+
+
+async def test_a_colleague_coached_by_the_directory_drafts_in_every_chat(connect, stack, room):
+    """``coached`` in the directory: their answers wait for approval wherever a
+    supervisor is, from their next join; turned off, they speak straight away."""
+    service = stack.info.service
+    admin = await connect("admin")
+    fields = new_colleague(coached="1")
+    jid, name = fields["jid"], fields["name"]
+    done = await run(admin, service, "add-staff", fields)
+    assert status(done) == "completed" and note(done).endswith("coached.")
+    async with account(stack, jid.split("@")[0]) as login:
+        visitor = await connect()
+        await visitor.join(room, "Alice")
+        trainee = await login()
+        await trainee.join(room, name)
+        john = await connect("john")
+        await john.join(room, "John")
+        say(trainee, room, "Hello there")
+        await john.expect(groupchat_from(f"{room}/{name}", "[draft 1, awaiting approval: "
+                                         "!ok 1 · !edit 1 … · !no 1] Hello there"))
+        chosen = await run(admin, service, "edit-staff", {"jid": jid})
+        changed = {k: v for k, v in fields.items() if k != "jid"} | {"coached": "0"}
+        done = await execute(
+            admin, service, "edit-staff", sessionid=sessionid(chosen), fields=changed
+        )
+        assert status(done) == "completed" and "coached" not in note(done)
+        # In force in the chat she is in, without joining again.
+        await john.iq(service, "<ping xmlns='urn:xmpp:ping'/>")
+        say(trainee, room, "Now I speak directly")
+        await visitor.expect(groupchat_from(f"{room}/{name}", "Now I speak directly"))
+        assert "Hello there" not in visitor.raw
+        await run(admin, service, "remove-staff", {"jid": jid})

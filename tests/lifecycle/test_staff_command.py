@@ -169,3 +169,25 @@ async def test_config_may_also_follow_the_action(config):
     code, out, err = await huddle("staff", "list", "--config", str(config))
     assert code == 0, err
     assert "empty" in out
+
+
+async def test_edit_changes_only_what_is_given_and_coaches(config):
+    code, _, err = await staff(config, "add", "jennie@localhost", "--name", "Jennie")
+    assert code == 0, err
+    code, out, err = await staff(config, "edit", "jennie@localhost", "--coached", "--team", "sales")
+    assert code == 0, err
+    assert out.startswith(
+        "changed jennie@localhost: Jennie, agent in team sales, up to 3 chats, coached"
+    )
+    _, out, _ = await staff(config, "list")
+    assert out.split() == ["jennie@localhost", "agent", "sales", "3", "Jennie", "(coached)"]
+
+    code, out, err = await staff(config, "edit", "jennie@localhost", "--not-coached")
+    assert code == 0, err
+    assert "coached" not in out.splitlines()[0].removeprefix("changed jennie@localhost: ")
+    code, _, err = await staff(config, "edit", "nobody@localhost", "--coached")
+    assert code == 1 and "nobody@localhost is not in the staff directory" in err
+    code, _, err = await staff(config, "edit", "jennie@localhost", "--max-chats", "0")
+    assert code == 2 and "max_chats" in err
+    code, _, err = await staff(config, "edit", "jennie@localhost", "--coached", "--not-coached")
+    assert code == 2

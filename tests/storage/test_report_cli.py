@@ -332,3 +332,45 @@ async def test_a_missing_database_is_an_error_not_an_empty_report(tmp_path, caps
     assert (code, out) == (2, "")
     assert f"no database at {missing}" in err
     assert not missing.exists()
+
+
+COACHING = [
+    (C1 + 140, cid(1), JOHN, "draft approved", f"agent={JENNIE} draft=1 waited=12.0"),
+    (C1 + 150, cid(1), JOHN, "draft edited", f"agent={JENNIE} draft=2 waited=30.0 text=Hi there"),
+    (C1 + 160, cid(1), JOHN, "draft rejected", f"agent={JENNIE} draft=3 waited=4.0"),
+    (C1 + 260, cid(1), "", "draft sent unreviewed", f"agent={JENNIE} draft=4 waited=60.0"),
+]
+
+
+async def test_coaching_counts_drafts_verdicts_and_time_to_verdict_per_agent(tmp_path, capsys):
+    path = tmp_path / "huddle.sqlite"
+    await fill(path, entries=[*AUDIT, *COACHING])
+    base = ["--database", str(path), *WINDOW]
+    code, out, err = await huddle(capsys, *base)
+    assert code == 0, err
+    assert section(out, "Coaching") == [
+        f"  Jennie <{JENNIE}>: 4 drafts: 1 approved, 1 edited, 1 rejected, 1 sent unreviewed; "
+        "median 0:21, p90 0:51"
+    ]
+    code, out, err = await huddle(capsys, *base, "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["coaching"] == {
+        JENNIE: {
+            "name": "Jennie",
+            "drafts": 4,
+            "approved": 1,
+            "edited": 1,
+            "rejected": 1,
+            "unreviewed": 1,
+            "time_to_verdict": {"median": 21.0, "p90": 51.0},
+        }
+    }
+    code, out, err = await huddle(capsys, *base, "--format", "csv")
+    assert code == 0, err
+    (row,) = [r for r in csv.DictReader(io.StringIO(out)) if r["section"] == "coaching"]
+    assert (row["key"], row["drafts"], row["edited"], row["verdict_p90"]) == (
+        JENNIE,
+        "4",
+        "1",
+        "51.0",
+    )

@@ -23,7 +23,7 @@ AGENT = {
     "stats",
     "canned-reply",
 }
-SUPERVISOR = AGENT | {"take", "supervise"}
+SUPERVISOR = AGENT | {"take", "supervise", "coach"}
 ADMIN = SUPERVISOR | {"manage-staff", "manage-canned", "read-audit"}
 TABLE: dict[str, set[str]] = {
     "visitor": set(),
