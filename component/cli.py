@@ -157,7 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     staff.set_defaults(func=cmd_staff)
 
     transcript = sub.add_parser("transcript", help="print one chat's transcript")
-    transcript.add_argument("chat", help="chat id, chat-<id> or the room JID")
+    transcript.add_argument(
+        "chat", help="the chat: the short id the desk shows (d5e99021), its id, or the room JID"
+    )
     transcript.add_argument(
         "--view",
         choices=("visitor", "staff"),
@@ -173,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     purge = sub.add_parser("purge", help="delete closed chats older than an age")
     purge.add_argument("--older-than", required=True, metavar="AGE", help="e.g. 90d, 12h")
     audit = sub.add_parser("audit", help="the supervision audit log")
-    audit.add_argument("--chat", help="only this chat")
+    audit.add_argument("--chat", help="only this chat (short id, id or room JID)")
     audit.add_argument("--since", help="date, e.g. 2026-11-01")
     audit.add_argument("--format", choices=("text", "json"), default="text")
     for records in (transcript, exporter, purge, audit):

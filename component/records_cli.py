@@ -20,7 +20,7 @@ from component.muc.transcript import iso, load, transcript_json, transcript_text
 from roles.effects import Said
 from storage import audit
 from storage.archive import Archive
-from storage.chats import ChatRow
+from storage.chats import ChatRow, ChatStore
 from storage.database import Database, open_database
 
 _DURATION = re.compile(r"^(\d+)([dhm])$")
@@ -56,15 +56,39 @@ def parse_age(text: str) -> float:
     return number * {"d": 86400, "h": 3600, "m": 60}[unit]
 
 
+MIN_SHORT_ID = 4
+
+
+class NoSuchChat(LookupError):
+    pass
+
+
+async def resolve(db: Database, chat: str) -> str:
+    """The chat id ``chat`` names: a whole id, a room address, or an unambiguous
+    start of the id, such as the short id the desk shows (``[d5e99021]``)."""
+    key = chat.strip().strip("[]").split("@", 1)[0].removeprefix("xmpp:").removeprefix("chat-")
+    if len(key) < MIN_SHORT_ID:
+        raise NoSuchChat(f"{chat!r} is too short to name a chat (give {MIN_SHORT_ID} characters)")
+    found = await ChatStore(db).matching(f"chat-{key}")
+    if not found:
+        raise NoSuchChat(f"no chat {chat!r}")
+    if len(found) > 1:
+        raise NoSuchChat(f"{chat!r} names more than one chat; give more of its id")
+    return found[0]
+
+
 async def _load(db: Database, chat: str) -> tuple[ChatRow, list[Said]] | None:
-    chat_id = chat if chat.startswith("chat-") else f"chat-{chat}"
-    return await load(db, chat_id.split("@", 1)[0])
+    return await load(db, await resolve(db, chat))
 
 
 async def run_records(config: Config, args: argparse.Namespace) -> int:
     async with await open_database(config.database) as db:
         if args.command == "transcript":
-            loaded = await _load(db, args.chat)
+            try:
+                loaded = await _load(db, args.chat)
+            except NoSuchChat as missing:
+                print(f"huddle: {missing}", file=sys.stderr)
+                return 1
             if loaded is None:
                 print(f"huddle: no chat {args.chat!r}", file=sys.stderr)
                 return 1
@@ -91,9 +115,11 @@ async def run_records(config: Config, args: argparse.Namespace) -> int:
             )
         else:
             since = parse_since(args.since) if args.since else 0.0
-            chat = (
-                args.chat if not args.chat or args.chat.startswith("chat-") else f"chat-{args.chat}"
-            )
+            try:
+                chat = await resolve(db, args.chat) if args.chat else None
+            except NoSuchChat as missing:
+                print(f"huddle: {missing}", file=sys.stderr)
+                return 1
             for entry in await audit.read(db, chat, since):
                 if args.format == "json":
                     print(json.dumps({**asdict(entry), "time": iso(entry.stamp)}))

@@ -59,6 +59,16 @@ class ChatStore:
         sql, params = upsert(row)
         await self.db.run_transaction(lambda conn: conn.execute(sql, params))
 
+    async def matching(self, prefix: str, limit: int = 2) -> builtins.list[str]:
+        """Ids of chats starting with ``prefix`` (a whole id or the short one the
+        desk shows); the caller decides what several mean."""
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = await self.db.fetch_all(
+            "SELECT id FROM chats WHERE id LIKE ? ESCAPE '\\' ORDER BY created LIMIT ?",
+            (f"{escaped}%", limit),
+        )
+        return [str(r[0]) for r in rows]
+
     async def get(self, chat_id: str) -> ChatRow | None:
         found = await self.db.fetch_one(f"SELECT {_COLUMNS} FROM chats WHERE id = ?", (chat_id,))
         return ChatRow(*found) if found is not None else None

@@ -64,6 +64,22 @@ async def test_transcript_views_and_formats(connect, room, stack):
     assert code == 1 and "no chat" in err
 
 
+async def test_commands_take_the_short_id_the_desk_shows(connect, room, stack):
+    await seed_dialogue(connect, room)
+    short = room.split("@")[0].removeprefix("chat-")[:8]
+    code, out, err = await huddle(stack, "transcript", short, "--view", "visitor")
+    assert code == 0, err
+    assert "Can I downgrade later?" in out
+    code, out, err = await huddle(stack, "transcript", f"[{short}]")
+    assert code == 0 and "refund" in out, err
+    code, out, err = await huddle(stack, "audit", "--chat", short)
+    assert code == 0 and "joined hidden" in out, err
+    code, out, err = await huddle(stack, "transcript", "ffffffff0000")
+    assert (code, out) == (1, "") and "no chat 'ffffffff0000'" in err
+    code, out, err = await huddle(stack, "transcript", "ab")
+    assert code == 1 and "too short" in err
+
+
 async def test_export_writes_one_json_line_per_chat(connect, room, stack):
     chat = await seed_dialogue(connect, room)
     # Characters many readers take for line breaks stay inside their line.

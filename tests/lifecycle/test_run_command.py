@@ -6,8 +6,10 @@ added with ``huddle staff add``, then SIGTERM as a service manager sends it.
 
 from __future__ import annotations
 
+import re
 import secrets
 import signal
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +122,30 @@ async def test_signal_while_waiting_for_prosody_stops_at_once(deploy, spawn, sig
     log = process.text("stderr")
     assert "component.app: stopped" in log, process.output
     assert "could not connect" not in log and "Traceback" not in log, process.output
+
+
+def troubleshooting_lines(symptom_start: str) -> list[str]:
+    """The log lines ADMIN.md §13 quotes for a symptom, word for word."""
+    guide = (Path(__file__).parents[2] / "prosody-config" / "ADMIN.md").read_text()
+    (row,) = [line for line in guide.splitlines() if line.startswith(f"| {symptom_start}")]
+    symptom = row.split(" | ")[0]
+    commands = ("journalctl", "systemctl", "prosodyctl")
+    return [q for q in re.findall(r"`([^`]+)`", symptom) if " " in q and not q.startswith(commands)]
+
+
+async def test_the_guide_quotes_the_logs_of_a_wrong_secret_word_for_word(deploy, spawn):
+    deployed = deploy(secret_env=SECRET_ENV)
+    await deployed.prosody.start()
+    process = await spawn(
+        "run", "--config", str(deployed.config_path), env={SECRET_ENV: "not-the-secret"}
+    )
+    assert await process.wait(STARTUP_TIMEOUT + STOP_TIMEOUT) == 1, process.output
+    port = deployed.ports.component
+    logs = process.text("stderr") + deployed.prosody.log_path.read_text()
+    quoted = troubleshooting_lines("Huddle's log (`journalctl -u huddle`) says `stream error")
+    assert len(quoted) == 3, quoted
+    for line in quoted:
+        expected = line.replace("127.0.0.1:5347", f"127.0.0.1:{port}").replace(
+            "support.example.org", SERVICE
+        )
+        assert expected in logs, f"ADMIN.md quotes {line!r}, not in the logs"
