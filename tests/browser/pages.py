@@ -97,3 +97,14 @@ async def open_floor(page: Page) -> Locator:
 def floor_row(page: Page, section: str, room: str) -> Locator:
     """The dashboard's row for the chat in ``room`` in ``section``: "queue" or "active"."""
     return floor(page).locator(f"[data-section='{section}'] tr[data-room='{room}']")
+
+
+def delivery(page: Page, text: str) -> Locator:
+    """What the widget says of the visitor's message ``text``: "sending…", or
+    "not delivered — retry" (huddle-delivery.js); nothing once the room has it."""
+    return message(page, text).locator(".huddle-delivery")
+
+
+def chat_ended(page: Page) -> Locator:
+    """The widget's panel once the chat has ended: rating and transcript."""
+    return page.locator(".huddle-ended")

@@ -18,7 +18,8 @@ export function addNoticesPlugin(converse) {
                 if (attrs.type === "groupchat" && !attrs.nick && attrs.body && !attrs.subject) {
                     // Converse requires a nick before it creates any MUC message;
                     // the room's own address stands in, and info messages do not show it.
-                    Object.assign(attrs, { type: "info", message: attrs.body, nick: attrs.from });
+                    // `huddle_notice` tells the widget's plugins these from Converse's own.
+                    Object.assign(attrs, { type: "info", message: attrs.body, nick: attrs.from, huddle_notice: true });
                 }
                 return attrs;
             });
