@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.browser.pages import message, screenshot, send, widget_chat
+from tests.browser.pages import chat_ended, message, screenshot, send, widget_chat
 from tests.browser.test_widget import open_chat
 from tests.integration.client import groupchat_from
 from tests.integration.desk_helpers import say
@@ -101,6 +101,11 @@ async def test_the_visitor_meets_her_words_her_name_and_steady_notices(
     assert faces["Mia"][0] == "M" and faces["Jennie"][0] == "J"
     assert faces["Mia"][1] != faces["Jennie"][1]
     await message_box_layout(page)
+    # Names and avatars open no details of an "occupant" with its "XMPP address".
+    assert await page.evaluate(
+        """() => [...document.querySelectorAll('.huddle-chat .show-msg-author-modal')]
+            .every(a => getComputedStyle(a).pointerEvents === 'none')"""
+    )
     await screenshot(page, "widget-polish-before-reload")
 
     sizes = []
@@ -178,6 +183,12 @@ async def test_the_widget_on_a_phone(stack, connect, desk, new_page):
     # Nothing sticks out sideways.
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     await screenshot(page, "widget-phone-chat")
+
+    say(phone.agent, phone.room, "!close")
+    ended = chat_ended(page)
+    await expect(ended.get_by_role("button", name="Start a new chat")).to_be_in_viewport()
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    await screenshot(page, "widget-phone-ended")
 
 
 async def test_what_anyone_typed_is_shown_as_text(stack, connect, desk, new_page):
