@@ -14,8 +14,8 @@
  * - Keeps the room's notices (the welcome, her place in line, who joined) in the
  *   widget's record and puts them back in their place after a reload, when a new
  *   anonymous session gets only the room's history. Each notice remembers the
- *   message it followed (by the room's stanza-id), not a clock time: the history's
- *   times come from the server's clock, a live notice's from the browser's.
+ *   message it followed (by its id, the same in the history), not a clock time: the
+ *   history's times come from the server's clock, a live notice's from the browser's.
  * - Notices that someone from staff joined or left, in her words: Converse's own
  *   ("… has entered the groupchat", "Your nickname has been automatically set to …")
  *   are turned off with `muc_show_info_messages: []`.
