@@ -8,12 +8,15 @@ import contextlib
 import logging
 import signal
 import sys
+from importlib import metadata
 from pathlib import Path
 
 from component.canned_cli import add_parser as add_canned_parser
 from component.config import Config, ConfigError, load_config
+from component.files_cli import add_parser as add_files_parser
 from component.prosody_config import add_parser as add_prosody_config_parser
 from component.report_cli import add_parser as add_report_parser
+from component.web_install import add_parser as add_web_parser
 
 DEFAULT_CONFIG = Path("huddle.toml")
 
@@ -86,6 +89,14 @@ def cmd_records(args: argparse.Namespace) -> int:
     return asyncio.run(run_records(load_config(args.config, need_secret=False), args))
 
 
+def version() -> str:
+    """This Huddle's version, from the installed package's metadata."""
+    try:
+        return metadata.version("huddle")
+    except metadata.PackageNotFoundError:  # run from a checkout never installed
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="huddle",
@@ -94,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--log-level", choices=("debug", "info", "warning", "error"), help="override logging.level"
     )
+    parser.add_argument("--version", action="version", version=f"huddle {version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="connect to Prosody and serve chats")
@@ -185,6 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_prosody_config_parser(sub)
     add_report_parser(sub, DEFAULT_CONFIG)
     add_canned_parser(sub, DEFAULT_CONFIG)
+    add_web_parser(sub)
+    add_files_parser(sub)
     return parser
 
 

@@ -19,6 +19,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from component import shipped
 from component.addressing import upload_service
 from component.config import DOMAIN, LABEL
 from component.dev.prosody import (
@@ -29,7 +30,7 @@ from component.dev.prosody import (
     upload_values,
 )
 
-TEMPLATE = Path(__file__).resolve().parents[1] / "prosody-config" / "production.cfg.lua.in"
+TEMPLATE = shipped.path("prosody/production.cfg.lua.in")
 # New visitor connections one address may open per window (mod_c2s_conn_throttle):
 # a few visitors behind one company or carrier address, not a login flood.
 VISITOR_LOGINS = 20

@@ -12,15 +12,15 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from component import shipped
 from component.addressing import upload_service
 from component.dev.certs import Certificate, ensure_certificate
 from component.dev.ports import LOOPBACK, DevPorts, port_is_free
 
-PROSODY_CONFIG = Path(__file__).resolve().parents[2] / "prosody-config"
-TEMPLATE = PROSODY_CONFIG / "dev.cfg.lua.in"
+TEMPLATE = shipped.path("prosody/dev.cfg.lua.in")
 # mod_firewall rules that keep visitors to the support service; the dev and the
 # production configs load the same rules.
-FENCE_TEMPLATE = PROSODY_CONFIG / "visitor-fence.pfw.in"
+FENCE_TEMPLATE = shipped.path("prosody/visitor-fence.pfw.in")
 FENCE_FILE = "visitor-fence.pfw"
 # mod_c2s_conn_throttle on the visitor host: new connections per address per
 # window. The test suite logs in hundreds of visitors from 127.0.0.1 a minute;

@@ -9,16 +9,19 @@ production server would be laid out (see prosody-config/WIDGET.md)::
     www/converse/    Converse.js's dist files  -> prosody-config/web/node_modules/...
     www/uplot/       uPlot's dist files        -> prosody-config/web/node_modules/...
 
-Symlinks, not copies: an edit to the widget shows on the next page reload.
+Symlinks, not copies: an edit to the widget shows on the next page reload. (Run
+from an installed wheel, they point into its package data: component/shipped.py.)
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-WEB_DIR = Path(__file__).resolve().parents[2] / "prosody-config" / "web"
-CONVERSE_DIST = WEB_DIR / "node_modules" / "converse.js" / "dist"
-UPLOT_DIST = WEB_DIR / "node_modules" / "uplot" / "dist"
+from component import shipped
+
+WEB_DIR = shipped.path("web/chat").parent
+CONVERSE_DIST = shipped.path("web/converse")
+UPLOT_DIST = shipped.path("web/uplot")
 WIDGET_PATH = "/chat/"
 CONSOLE_PATH = "/console/"
 

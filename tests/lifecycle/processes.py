@@ -12,7 +12,7 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,12 +39,19 @@ class HuddleProcess:
         ]
 
     @classmethod
-    async def start(cls, *args: str, env: Mapping[str, str] | None = None) -> HuddleProcess:
+    async def start(
+        cls,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        command: Sequence[str] = HUDDLE,
+        cwd: Path = REPO,
+    ) -> HuddleProcess:
+        """``command`` (the checkout's huddle, or an installed one) with ``args``."""
         full_env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
         process = await asyncio.create_subprocess_exec(
-            *HUDDLE,
+            *command,
             *args,
-            cwd=REPO,
+            cwd=cwd,
             env=full_env,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
@@ -125,9 +132,14 @@ class HuddleProcess:
         await asyncio.gather(*self._readers, return_exceptions=True)
 
 
-async def huddle(*args: str, env: Mapping[str, str] | None = None) -> tuple[int, str, str]:
+async def huddle(
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    command: Sequence[str] = HUDDLE,
+    cwd: Path = REPO,
+) -> tuple[int, str, str]:
     """Run a short ``huddle`` command to the end: (exit status, stdout, stderr)."""
-    process = await HuddleProcess.start(*args, env=env)
+    process = await HuddleProcess.start(*args, env=env, command=command, cwd=cwd)
     try:
         code = await process.wait(TIMEOUT)
     finally:
