@@ -313,8 +313,7 @@ class Desk:
                 "Nobody is available right now. Leave your message here and we will get "
                 "back to you as soon as we can.",
             )
-        self.spawn(self.route(room))
-        self.update_queue()
+        self.spawn(self._offer_then_tell(room))
 
     def visitor_details(self, chat: Chat, details: VisitorDetails) -> None:
         self._apply_details(chat, details)
@@ -365,8 +364,7 @@ class Desk:
             timer.cancel()
         if chat.status == "waiting":
             chat.told_place = None
-            self.spawn(self.route(room))
-            self.update_queue()
+            self.spawn(self._offer_then_tell(room))
 
     async def _grace_over(self, room: Room) -> None:
         async with self.muc.rooms.locked(room.local):
@@ -438,8 +436,7 @@ class Desk:
         self.announce(f"[{short(chat.id)}] closed{who}{why}")
         log.info("chat %s closed%s%s", chat.id, who, why)
         self.muc.events.emit(ChatClosed(room, chat, reason, by))
-        self.update_queue()
-        self.spawn(self.route_all())
+        self.spawn(self._offer_then_tell(None))
 
     async def sweep_idle(self) -> None:
         now = time.time()
@@ -450,6 +447,12 @@ class Desk:
                         await self.close(room, "Closed after a long silence.", by="")
 
     # -- routing -----------------------------------------------------------------
+
+    async def _offer_then_tell(self, room: Room | None) -> None:
+        """Offer ``room`` (None: every waiting chat), then tell visitors their place:
+        one whose chat was just offered is not waiting in line."""
+        await (self.route(room) if room is not None else self.route_all())
+        self.update_queue()
 
     async def route_all(self) -> None:
         for room, chat in self.in_line():
@@ -501,7 +504,7 @@ class Desk:
             chat.passed.add(jid)
             log.info("offer of %s to %s timed out", chat.id, jid)
         chat.offered_to = None
-        await self.route(room)
+        await self._offer_then_tell(room)
 
     # -- queue -------------------------------------------------------------------
 
@@ -510,7 +513,9 @@ class Desk:
         now = time.time()
         next_due: float | None = None
         for place, (room, chat) in enumerate(self.in_line(), start=1):
-            if place == chat.told_place:
+            # Offered to an agent right now, she is being answered, not waiting in
+            # line: her place is told only if the offer runs out.
+            if place == chat.told_place or chat.offered_to is not None:
                 continue
             due = chat.told_at + self.config.queue_update_interval
             if now < due:

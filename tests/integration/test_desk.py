@@ -48,11 +48,23 @@ async def test_a_new_chat_is_announced_offered_and_taken(connect, desk, room):
     say(visitor, room, "My invoice is wrong")
     follow_up = await jennie.expect(desk_notice(desk, "My invoice is wrong"))
     assert "Alice" in follow_up.find(q("body")).text
-    await visitor.expect(room_notice(room, "next in line"))
 
     await jennie.join(room, "Jennie")
     await visitor.expect(presence_from(f"{room}/Jennie"))  # the assigned agent is visible
     await jennie.expect(desk_notice(desk, "Jennie took"))
+    # Offered at once, she never waited in line: no place was told.
+    assert not any(room_notice(room, "in line")(s) for s in visitor.xmpp.stanzas)
+
+
+async def test_a_visitor_is_told_her_place_when_the_offer_runs_out(connect, desk, room, stack):
+    with configured(stack, offer_timeout=0.3):
+        jennie = await connect("jennie")
+        await on_desk(jennie, desk, "Jennie")
+        visitor = await connect()
+        await visitor.join(room, "Alice")
+        await jennie.expect(invitation_to(room))
+        await visitor.expect(room_notice(room, "You are next in line"))
+        await jennie.expect(desk_notice(desk, "Still waiting"))
 
 
 async def test_offers_go_to_the_chats_team_and_skip_unavailable_agents(connect, desk, room):

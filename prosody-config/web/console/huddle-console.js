@@ -32,6 +32,33 @@ converse.plugins.add("huddle-console", {
             api.elements.define(name, class extends HTMLElement {});
         }
 
+        // Chats left open in an earlier session are not entered again when the
+        // console loads: a supervisor entering a chat (hidden, unannounced) must be
+        // her choice, never a side effect of logging in. A room restored from the
+        // browser's storage is closed where Converse would join it; the desk is
+        // joined as ever, and any chat opens again with a click.
+        const { MUC } = this._converse.exports;
+        let restoring = true;
+        api.listen.on("chatBoxesFetched", () => {
+            restoring = false;
+        });
+        class ConsoleMUC extends MUC {
+            setup() {
+                this.restored = restoring && this.get("jid") !== `desk@${service}`;
+                return super.setup();
+            }
+
+            async join(...args) {
+                if (this.restored) {
+                    this.restored = false;
+                    // Closed as Converse closes all chats at logout: no "left" event.
+                    return this.close({ name: "closeAllChatBoxes" });
+                }
+                return super.join(...args);
+            }
+        }
+        api.chatboxes.registry.add("chatroom", ConsoleMUC);
+
         // Converse renders an xmpp: URI as an ordinary link, which a browser would
         // hand to the operating system; staff expect the chat to open right here.
         document.addEventListener(
