@@ -47,6 +47,10 @@ SYSTEM_FILES = (
     "huddle-backup",
     "huddle-backup.service",
     "huddle-backup.timer",
+    # nginx in front of Prosody on the chat machine, and on the shop's website
+    # (ADMIN.md, "A reverse proxy on port 443").
+    "nginx-huddle.conf",
+    "nginx-website.conf",
 )
 # The folders `huddle web install` lays out, under web/ in the package.
 WEB_FOLDERS = ("chat", "console", "converse", "uplot")

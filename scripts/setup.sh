@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything Huddle needs on Debian (run as root, or with sudo available):
 # Prosody, openssl, sqlite3, Profanity and tmux (terminal-client tests), Node.js with
-# npm and Converse.js (the widget and staff console), Chromium (browser tests), and a
-# Python virtual environment in .venv with Huddle and its test tools. Re-running it is
-# safe and quick.
+# npm and Converse.js (the widget and staff console), Chromium (browser tests), nginx
+# (the reverse-proxy tests), and a Python virtual environment in .venv with Huddle and
+# its test tools. Re-running it is safe and quick.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""
@@ -26,6 +26,11 @@ command -v sqlite3 >/dev/null || need+=(sqlite3)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
 command -v chromium >/dev/null || need+=(chromium)
+# tests/prosody_config/test_layouts.py: nginx runs the shipped reverse-proxy examples
+# (prosody-config/nginx-*.conf) in front of Prosody, and certutil gives Chromium an
+# NSS database that trusts the test's own certificate authority.
+command -v nginx >/dev/null || need+=(nginx)
+command -v certutil >/dev/null || need+=(libnss3-tools)
 # Desktop staff clients on a virtual X display: tests/clients runs Gajim in a
 # session bus of its own, types into it with xdotool and takes screenshots with
 # ImageMagick's import.

@@ -1,8 +1,9 @@
 """A production deployment as ADMIN.md describes it, on loopback in a temporary folder.
 
 The admin's steps, each done the way the guide says, except where a test machine
-cannot: the config comes from ``huddle prosody-config``; a self-signed certificate
-valid for the three names stands in for certbot; ``huddle.toml`` is
+cannot: the config comes from ``huddle prosody-config``; a certificate for the six
+names from a certificate authority of the test's own stands in for certbot's
+(clients trust that authority, and check the names); ``huddle.toml`` is
 ``huddle.example.toml`` with only the component port changed; Prosody reads the
 component secret from the environment, as systemd's EnvironmentFile gives it.
 The generated config runs unchanged, Include'd by ``loopback.cfg.lua.in``, which
@@ -12,22 +13,29 @@ moves only ports, paths and logs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import secrets
 import socket
 import string
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from component.dev.certs import Certificate, ensure_certificate
+import pytest
+
+from component.dev.certs import Certificate
 from component.dev.ports import LOOPBACK, DevPorts, find_free_ports
 from component.dev.prosody import ProsodyServer
 from tests.integration.client import TIMEOUT, Client, Recorder
-from tests.lifecycle.processes import REPO, huddle
+from tests.lifecycle.processes import REPO, STARTUP_TIMEOUT, HuddleProcess, huddle
+from tests.prosody_config.local_ca import LocalCA
 
 DOMAIN = "example.org"
 SERVICE = f"support.{DOMAIN}"
 VISITORS = f"guest.{DOMAIN}"
+# Where Prosody serves the widget, the console and the websocket (http_host).
+WEB_HOST = f"chat.{DOMAIN}"
 # The XEP-0363 upload services of staff and of visitors.
 STAFF_UPLOAD = f"upload.{DOMAIN}"
 VISITOR_UPLOAD = f"upload.{VISITORS}"
@@ -45,6 +53,10 @@ class Deployment:
     huddle_toml: Path
     secret: str
     direct_tls_port: int
+    # Prosody's HTTPS port, 5281 in production; 0 unless prepare(https=True).
+    https_port: int
+    # The authority that signed ``certificate``: what clients trust.
+    ca: LocalCA
 
     @property
     def ports(self) -> DevPorts:
@@ -75,12 +87,14 @@ def huddle_toml(path: Path, component_port: int) -> Path:
     return path
 
 
-def certificate(state_dir: Path) -> Certificate:
-    """One certificate for all five names, in the folder the config's
-    ``certificates = "certs"`` points at (relative to the config file)."""
-    return ensure_certificate(
-        state_dir / "certs", DOMAIN, alt_names=(VISITORS, SERVICE, STAFF_UPLOAD, VISITOR_UPLOAD)
-    )
+NAMES = (DOMAIN, WEB_HOST, VISITORS, SERVICE, STAFF_UPLOAD, VISITOR_UPLOAD)
+
+
+def certificate(state_dir: Path, ca: LocalCA) -> Certificate:
+    """One certificate for all six names, as ``prosodyctl cert import`` leaves it
+    in the folder the config's ``certificates = "certs"`` points at (relative to
+    the config file)."""
+    return ca.issue(state_dir / "certs", DOMAIN, NAMES[1:])
 
 
 def free_port() -> int:
@@ -89,18 +103,26 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def prepare(state_dir: Path) -> Deployment:
-    """Everything up to starting Prosody: config, certificate, huddle.toml."""
+async def prepare(state_dir: Path, *options: str, https: bool = False) -> Deployment:
+    """Everything up to starting Prosody: config, certificate, huddle.toml.
+    ``options``: more of ``huddle prosody-config``'s, e.g. ``--reverse-proxy``;
+    ``https``: Prosody's HTTPS port open (5281 in production; the upload slots'
+    URLs then name it)."""
     state_dir.mkdir(parents=True, exist_ok=True)
-    await generate_config(state_dir / "production.cfg.lua", "--widget-origin", WIDGET_ORIGIN)
-    cert = certificate(state_dir)
+    await generate_config(
+        state_dir / "production.cfg.lua", "--widget-origin", WIDGET_ORIGIN, *options
+    )
+    # Outside certs/: Prosody indexes every certificate there.
+    ca = LocalCA.create(state_dir / "ca")
+    cert = certificate(state_dir, ca)
     secret = secrets.token_urlsafe(24)
-    # ProsodyServer knows three ports; the direct TLS one is filled in first.
-    direct_tls_port = free_port()
+    # ProsodyServer knows three ports; the direct TLS and HTTPS ones are filled in first.
+    direct_tls_port, https_port = free_port(), free_port() if https else 0
     template = state_dir / "loopback.cfg.lua.in"
     template.write_text(
         string.Template(LOOPBACK_TEMPLATE.read_text()).safe_substitute(
-            direct_tls_port=direct_tls_port
+            direct_tls_port=direct_tls_port,
+            https_ports=f"{{ {https_port} }}" if https else "{}",
         )
     )
     prosody = ProsodyServer(
@@ -114,14 +136,14 @@ async def prepare(state_dir: Path) -> Deployment:
         template=template,
     )
     toml = huddle_toml(state_dir / "huddle.toml", prosody.ports.component)
-    return Deployment(state_dir, prosody, cert, toml, secret, direct_tls_port)
+    return Deployment(state_dir, prosody, cert, toml, secret, direct_tls_port, https_port, ca)
 
 
 def tls_client(
     deployment: Deployment, jid: str, password: str = "", resource: str = "test"
 ) -> Recorder:
     """A recorded client, not yet connected, that will log in over STARTTLS,
-    trusting only the deployment's certificate and checking the name on it."""
+    trusting only the deployment's certificate authority and checking the name."""
     if password:
         xmpp = Recorder(f"{jid}/{resource}", password)
     else:
@@ -130,7 +152,7 @@ def tls_client(
     xmpp.enable_starttls = True
     xmpp.enable_plaintext = False
     xmpp.plugin["feature_mechanisms"].unencrypted_plain = False
-    xmpp.ca_certs = deployment.certificate.cert
+    xmpp.ca_certs = deployment.ca.cert
     return xmpp
 
 
@@ -148,3 +170,32 @@ async def tls_login(
         await xmpp.disconnect(wait=1.0)
         raise AssertionError(f"{jid} did not log in over TLS") from None
     return Client(xmpp)
+
+
+@contextlib.asynccontextmanager
+async def serving(deployment: Deployment, staff: dict[str, str]) -> AsyncIterator[None]:
+    """Prosody started with the component secret in its environment (as systemd's
+    EnvironmentFile gives it), ``staff`` (jid: password) registered and in the
+    directory, and ``huddle run`` serving; all stopped on leaving."""
+    run: HuddleProcess | None = None
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(SECRET_ENV, deployment.secret)
+        await deployment.prosody.start()
+        try:
+            for jid, password in staff.items():
+                user, host = jid.split("@")
+                await deployment.prosody.register(user, host, password)
+                code, _, err = await huddle(
+                    "staff", "--config", str(deployment.huddle_toml),
+                    "add", jid, "--name", user.capitalize(), env=deployment.env,
+                )  # fmt: skip
+                assert code == 0, err
+            run = await HuddleProcess.start(
+                "run", "--config", str(deployment.huddle_toml), env=deployment.env
+            )
+            await run.wait_for_line(f"serving {SERVICE}", "stderr", STARTUP_TIMEOUT)
+            yield
+        finally:
+            if run is not None:
+                await run.stop()
+            await deployment.prosody.stop()

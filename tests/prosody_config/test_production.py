@@ -20,7 +20,6 @@ import pytest
 from component.dev.ports import LOOPBACK
 from tests.integration.client import groupchat_from, presence_from
 from tests.integration.files import file_from, file_message, http_call, upload
-from tests.lifecycle.processes import STARTUP_TIMEOUT, HuddleProcess, huddle
 from tests.prosody_config.deployment import (
     DOMAIN,
     SECRET_ENV,
@@ -31,6 +30,7 @@ from tests.prosody_config.deployment import (
     WIDGET_ORIGIN,
     Deployment,
     prepare,
+    serving,
     tls_login,
 )
 
@@ -44,30 +44,11 @@ WIDGET_PAGE = "<!doctype html><title>Huddle widget stand-in</title>"
 @pytest.fixture(scope="module")
 async def deployment(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Deployment]:
     deployment = await prepare(tmp_path_factory.mktemp("production"))
-    with pytest.MonkeyPatch.context() as env:
-        # Prosody inherits it, as from systemd's EnvironmentFile.
-        env.setenv(SECRET_ENV, deployment.secret)
-        await deployment.prosody.start()
-        run: HuddleProcess | None = None
-        try:
-            await deployment.prosody.register("jennie", DOMAIN, JENNIE_PASSWORD)
-            code, _, err = await huddle(
-                "staff", "--config", str(deployment.huddle_toml),
-                "add", JENNIE, "--name", "Jennie", env=deployment.env,
-            )  # fmt: skip
-            assert code == 0, err
-            run = await HuddleProcess.start(
-                "run", "--config", str(deployment.huddle_toml), env=deployment.env
-            )
-            await run.wait_for_line(f"serving {SERVICE}", "stderr", STARTUP_TIMEOUT)
-            # The layout ADMIN.md describes: the widget in chat/ of the served folder.
-            (deployment.prosody.www_dir / "chat").mkdir()
-            (deployment.prosody.www_dir / "chat" / "index.html").write_text(WIDGET_PAGE)
-            yield deployment
-        finally:
-            if run is not None:
-                await run.stop()
-            await deployment.prosody.stop()
+    async with serving(deployment, {JENNIE: JENNIE_PASSWORD}):
+        # The layout ADMIN.md describes: the widget in chat/ of the served folder.
+        (deployment.prosody.www_dir / "chat").mkdir()
+        (deployment.prosody.www_dir / "chat" / "index.html").write_text(WIDGET_PAGE)
+        yield deployment
 
 
 async def test_a_visitor_and_an_agent_chat_over_tls(deployment):
@@ -146,7 +127,7 @@ async def test_clients_must_start_tls_before_anything_else(deployment, host):
 async def test_direct_tls_clients_may_authenticate_at_once(deployment):
     """XEP-0368: TLS from the first byte on the direct TLS port, the certificate
     valid for the host; the mechanisms are offered at once."""
-    tls = ssl.create_default_context(cafile=str(deployment.certificate.cert))
+    tls = ssl.create_default_context(cafile=str(deployment.ca.cert))
     features = await stream_features(deployment.direct_tls_port, VISITORS, tls)
     assert "<mechanism>ANONYMOUS</mechanism>" in features, features
 

@@ -49,6 +49,9 @@ def test_every_option_reaches_the_config():
             widget_origins=("https://www.example.com/", "http://shop.example.com:8080"),
             secret_env="CHAT_SECRET",
             www_dir="/srv/widget",
+            web_host="live.example.com",
+            reverse_proxy=True,
+            trusted_proxies=("198.51.100.7", "2001:db8::/64"),
         )
     )
     config = lines(text)
@@ -58,6 +61,9 @@ def test_every_option_reaches_the_config():
     assert "component_ports = { 5999 }" in config
     assert "component_secret = ENV_CHAT_SECRET" in config
     assert 'http_files_dir = "/srv/widget"' in config
+    assert 'http_host = "live.example.com"' in config
+    assert 'http_external_url = "https://live.example.com/"' in config
+    assert 'trusted_proxies = { "127.0.0.1"; "::1"; "198.51.100.7"; "2001:db8::/64"; }' in config
     origins = '{ "https://www.example.com"; "http://shop.example.com:8080"; }'
     assert f"bosh = {{ enabled = true; origins = {origins}; }};" in config
     assert f"websocket = {{ enabled = true; origins = {origins}; }};" in config
@@ -67,7 +73,8 @@ def test_every_option_reaches_the_config():
         "huddle prosody-config --domain example.com --service chat.example.com "
         "--visitor-domain anon.example.com --component-port 5999 "
         "--widget-origin https://www.example.com --widget-origin http://shop.example.com:8080 "
-        "--secret-env CHAT_SECRET --www-dir /srv/widget"
+        "--secret-env CHAT_SECRET --www-dir /srv/widget --web-host live.example.com "
+        "--reverse-proxy --trusted-proxy 198.51.100.7 --trusted-proxy 2001:db8::/64"
     ) in text
 
 
@@ -77,6 +84,47 @@ def host_section(config: list[str], header: str) -> list[str]:
     sections = ("VirtualHost", "Component")
     ends = [i for i, line in enumerate(config[start:], start) if line.startswith(sections)]
     return config[start : ends[0] if ends else len(config)]
+
+
+def test_the_web_is_served_under_chat_dot_domain_with_port_5281_by_default():
+    """The usual topology: the shop's website keeps example.org on another machine;
+    the widget, console and websocket are on chat.example.org, this machine."""
+    text = render(ProsodySettings.for_domain("example.org"))
+    config = lines(text)
+    staff = host_section(config, 'VirtualHost "example.org"')
+    assert 'http_host = "chat.example.org"' in staff
+    assert 'http_default_host = "chat.example.org"' in config
+    # No proxy: Prosody's own HTTPS port, and no external URL anywhere.
+    assert "wss://chat.example.org:5281/xmpp-websocket" in text
+    assert not [line for line in config if line.startswith("http_external_url")]
+    assert 'trusted_proxies = { "127.0.0.1"; "::1"; }' in config
+    # The header names the web host among the names the certificate needs.
+    assert "--   - chat.example.org: this machine;" in text
+
+
+def test_behind_a_reverse_proxy_every_web_name_gets_its_port_443_url():
+    settings = ProsodySettings.for_domain("example.org", reverse_proxy=True)
+    text = render(settings)
+    config = lines(text)
+    for header, url in (
+        ('VirtualHost "example.org"', "https://chat.example.org/"),
+        ('Component "upload.example.org" "http_file_share"', "https://upload.example.org/"),
+        (
+            'Component "upload.guest.example.org" "http_file_share"',
+            "https://upload.guest.example.org/",
+        ),
+    ):
+        assert f'http_external_url = "{url}"' in host_section(config, header), header
+    # Not server-wide: the upload services' slot URLs would name the web host.
+    server_wide = config[: config.index('VirtualHost "example.org"')]
+    assert not [line for line in server_wide if line.startswith("http_external_url")]
+    assert "wss://chat.example.org/xmpp-websocket" in text
+    assert settings.command().endswith("--reverse-proxy")
+
+
+def test_the_web_host_may_be_the_domain_itself():
+    config = lines(render(ProsodySettings.for_domain("example.org", web_host="example.org")))
+    assert 'http_host = "example.org"' in host_section(config, 'VirtualHost "example.org"')
 
 
 def test_the_visitor_host_is_fenced_in_and_capped():
@@ -99,7 +147,10 @@ def test_the_visitor_host_is_fenced_in_and_capped():
 def test_the_fence_names_the_service_and_the_visitor_host():
     rules = render_visitor_fence(
         ProsodySettings.for_domain(
-            "example.com", service="chat.example.com", visitor_domain="anon.example.com"
+            "example.com",
+            service="chat.example.com",
+            visitor_domain="anon.example.com",
+            web_host="live.example.com",
         )
     )
     assert "%ZONE huddle_service: chat.example.com" in rules.splitlines()
@@ -177,6 +228,11 @@ def test_without_a_widget_origin_cors_is_left_to_prosody_and_explained():
         ({"widget_origins": ("www.example.org",)}, "no path"),
         ({"secret_env": "HUDDLE-SECRET"}, "not a variable name"),
         ({"www_dir": "widget"}, "absolute path"),
+        ({"web_host": "support.example.org"}, "name of another host"),
+        ({"web_host": "upload.guest.example.org"}, "name of another host"),
+        ({"service": "chat.example.org"}, "choose another with --web-host"),
+        ({"web_host": "chat example"}, "not a domain name"),
+        ({"trusted_proxies": ("proxy.example.org",)}, "not an IP address"),
     ],
 )
 def test_values_that_would_break_the_config_are_refused(changes, complaint):
