@@ -69,7 +69,10 @@ async def resolve(db: Database, chat: str) -> str:
     key = chat.strip().strip("[]").split("@", 1)[0].removeprefix("xmpp:").removeprefix("chat-")
     if len(key) < MIN_SHORT_ID:
         raise NoSuchChat(f"{chat!r} is too short to name a chat (give {MIN_SHORT_ID} characters)")
-    found = await ChatStore(db).matching(f"chat-{key}")
+    store = ChatStore(db)
+    if await store.get(f"chat-{key}") is not None:
+        return f"chat-{key}"  # a whole id, even if it starts another one
+    found = await store.matching(f"chat-{key}")
     if not found:
         raise NoSuchChat(f"no chat {chat!r}")
     if len(found) > 1:
@@ -102,7 +105,7 @@ async def run_records(config: Config, args: argparse.Namespace) -> int:
             since = parse_since(args.since)
             ids = await Archive(db).chat_ids_since(since)
             for number, chat_id in enumerate(ids, 1):
-                loaded = await _load(db, chat_id)
+                loaded = await load(db, chat_id)
                 assert loaded is not None
                 print(one_line(transcript_json(*loaded, args.view)))
                 print(f"exported {number}/{len(ids)}: {chat_id}", file=sys.stderr)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import sys
 
 import pytest
 
 from tests.integration.client import groupchat_from, presence_from
-from tests.integration.desk_helpers import room_notice
+from tests.integration.desk_helpers import room_notice, say
 from tests.integration.supervision import supervised_chat
 
 pytestmark = pytest.mark.integration
@@ -78,6 +79,21 @@ async def test_commands_take_the_short_id_the_desk_shows(connect, room, stack):
     assert (code, out) == (1, "") and "no chat 'ffffffff0000'" in err
     code, out, err = await huddle(stack, "transcript", "ab")
     assert code == 1 and "too short" in err
+
+
+async def test_a_whole_id_that_starts_another_names_its_own_chat(connect, stack):
+    service = stack.info.service
+    base = f"chat-{secrets.token_hex(12)}"
+    for local, name in ((f"{base}1", "One"), (f"{base}15", "Fifteen")):
+        visitor = await connect()
+        await visitor.join(f"{local}@{service}", name)
+        say(visitor, f"{local}@{service}", f"I am {name}")
+        await visitor.expect(groupchat_from(f"{local}@{service}/{name} (visitor)", f"I am {name}"))
+    code, out, err = await huddle(stack, "transcript", f"{base}1", "--view", "visitor")
+    assert code == 0, err
+    assert "I am One" in out and "Fifteen" not in out
+    code, out, err = await huddle(stack, "transcript", base)
+    assert code == 1 and "more than one chat" in err
 
 
 async def test_export_writes_one_json_line_per_chat(connect, room, stack):
