@@ -53,6 +53,26 @@ async def run_canned(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Intermixed(argparse.ArgumentParser):
+    """Options anywhere among the arguments, as the guides write them:
+    ``canned add greet --team support "Hello"`` (argparse alone takes the text
+    after an option for an argument too many)."""
+
+    _intermixing = False
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: list[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if self._intermixing:
+            # parse_known_intermixed_args parses in two passes through this method.
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
+
+
 def cmd_canned(args: argparse.Namespace) -> int:
     return asyncio.run(run_canned(args))
 
@@ -67,7 +87,9 @@ def add_parser(
         "say in a chat with !r <name>; {visitor} and {agent} in the text are filled in "
         "with the visitor's name and the sender's.",
     )
-    actions = canned.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions = canned.add_subparsers(
+        dest="action", required=True, metavar="ACTION", parser_class=_Intermixed
+    )
     add = actions.add_parser("add", help="save a reply")
     add.add_argument("name", help="what staff type after !r (a-z, 0-9, '-', '_')")
     add.add_argument("text", nargs="?", help="the reply (default: read from standard input)")

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.client
 import re
 import secrets
 import socket
+import ssl
 import string
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
@@ -139,8 +142,18 @@ async def prepare(state_dir: Path, *options: str, https: bool = False) -> Deploy
     return Deployment(state_dir, prosody, cert, toml, secret, direct_tls_port, https_port, ca)
 
 
+class TLSServer(Protocol):
+    """What a TLS client needs of a server: its c2s port, the authority to trust."""
+
+    @property
+    def ports(self) -> DevPorts: ...
+
+    @property
+    def ca(self) -> LocalCA: ...
+
+
 def tls_client(
-    deployment: Deployment, jid: str, password: str = "", resource: str = "test"
+    deployment: TLSServer, jid: str, password: str = "", resource: str = "test"
 ) -> Recorder:
     """A recorded client, not yet connected, that will log in over STARTTLS,
     trusting only the deployment's certificate authority and checking the name."""
@@ -157,7 +170,7 @@ def tls_client(
 
 
 async def tls_login(
-    deployment: Deployment, jid: str, password: str = "", resource: str = "test"
+    deployment: TLSServer, jid: str, password: str = "", resource: str = "test"
 ) -> Client:
     """A recorded client logged in over STARTTLS (see ``tls_client``)."""
     xmpp = tls_client(deployment, jid, password, resource)
@@ -199,3 +212,20 @@ async def serving(deployment: Deployment, staff: dict[str, str]) -> AsyncIterato
             if run is not None:
                 await run.stop()
             await deployment.prosody.stop()
+
+
+def https_request(
+    port: int, name: str, ca: Path, method: str = "GET", path: str = "/",
+    body: bytes | None = None, headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], bytes]:  # fmt: skip
+    """An HTTPS request to loopback ``port`` as a browser makes one for ``name``:
+    that server name in TLS and the Host header, the certificate checked against
+    ``ca`` alone. Blocking: run it in a thread."""
+    context = ssl.create_default_context(cafile=str(ca))
+    raw = socket.create_connection((LOOPBACK, port), timeout=30)
+    with context.wrap_socket(raw, server_hostname=name) as tls:
+        connection = http.client.HTTPConnection(name, timeout=30)
+        connection.sock = tls
+        connection.request(method, path, body=body, headers={"Host": name, **(headers or {})})
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()

@@ -48,7 +48,7 @@ class LocalCA:
         _key(ca.key)
         _run(
             "openssl", "req", "-x509", "-new", "-key", str(ca.key), "-out", str(ca.cert),
-            "-days", "30", "-subj", f"/CN={name}",
+            "-days", "365", "-subj", f"/CN={name}",
             "-addext", "basicConstraints=critical,CA:TRUE",
             "-addext", "keyUsage=critical,keyCertSign,cRLSign",
         )  # fmt: skip
@@ -73,7 +73,8 @@ class LocalCA:
         _run(
             "openssl", "x509", "-req", "-in", str(request), "-CA", str(self.cert),
             "-CAkey", str(self.key), "-CAcreateserial", "-out", str(cert.cert),
-            "-days", "30", "-extfile", str(extensions),
+            # Let's Encrypt's 90 days: Prosody warns of less than a month left.
+            "-days", "90", "-extfile", str(extensions),
         )  # fmt: skip
         request.unlink()
         extensions.unlink()

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
 import shutil
 import signal
 import time
@@ -179,14 +178,3 @@ class NginxServer:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             await process.wait()
-
-
-def section(text: str, heading: str) -> str:
-    """The Markdown section under ``heading`` (a line starting with #), to the next
-    heading of the same or a higher level."""
-    match = re.search(rf"^(#+) {re.escape(heading)}\s*$", text, re.MULTILINE)
-    assert match, f"no heading {heading!r}"
-    level = len(match.group(1))
-    rest = text[match.end() :]
-    end = re.search(rf"^#{{1,{level}}} ", rest, re.MULTILINE)
-    return rest[: end.start()] if end else rest

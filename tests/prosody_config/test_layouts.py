@@ -20,7 +20,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -36,7 +35,6 @@ from tests.browser.pages import message, saved_chat, screenshot, start_chat
 from tests.integration.client import Client, groupchat_from
 from tests.integration.desk_helpers import invitation_to, on_desk, say
 from tests.integration.files import ask_slot, slot_of
-from tests.lifecycle.processes import REPO
 from tests.prosody_config import nginx
 from tests.prosody_config.deployment import (
     DOMAIN,
@@ -47,14 +45,15 @@ from tests.prosody_config.deployment import (
     WEB_HOST,
     Deployment,
     free_port,
+    https_request,
     prepare,
     serving,
     tls_login,
 )
+from tests.prosody_config.guide import WIDGET_MD, section
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
-WIDGET_MD = REPO / "prosody-config" / "WIDGET.md"
 WEBSITE = f"www.{DOMAIN}"
 DESK = f"desk@{SERVICE}"
 JENNIE = f"jennie@{DOMAIN}"
@@ -69,7 +68,7 @@ LAYOUTS = {
 
 def embed_tags() -> dict[str, str]:
     """WIDGET.md's embed tags, under "Embedding the widget on a website", by src."""
-    text = nginx.section(WIDGET_MD.read_text(), "Embedding the widget on a website")
+    text = section(WIDGET_MD.read_text(), "Embedding the widget on a website")
     tags = [b for b in re.findall(r"```html\n(.*?)```", text, re.S) if "huddle-widget.js" in b]
     by_src = {}
     for tag in tags:
@@ -227,33 +226,21 @@ async def test_a_visitor_chats_through_the_embed_tag_of_each_layout(site, chromi
         await jennie.close()
 
 
-def _https(
-    port: int, name: str, ca: Path, method: str = "GET", path: str = "/",
-    body: bytes | None = None, headers: dict[str, str] | None = None,
-) -> tuple[int, dict[str, str], bytes]:  # fmt: skip
-    """An HTTPS request to loopback ``port`` for ``name``: its server name, Host
-    header and certificate check, trusting only ``ca``."""
-    context = ssl.create_default_context(cafile=str(ca))
-    raw = socket.create_connection((LOOPBACK, port), timeout=30)
-    with context.wrap_socket(raw, server_hostname=name) as tls:
-        connection = http.client.HTTPConnection(name, timeout=30)
-        connection.sock = tls
-        connection.request(method, path, body=body, headers={"Host": name, **(headers or {})})
-        response = connection.getresponse()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-
-
 async def test_prosody_serves_https_under_the_web_host_with_its_certificate(site):
     """The direct layout: Prosody's own HTTPS port answers for chat.example.org
     (http_host), with the certificate for that name; a name it does not serve is
     refused in the handshake, as chat.example.org was before it had a host."""
     deployment = site.deployment
     status, headers, body = await asyncio.to_thread(
-        _https, deployment.https_port, WEB_HOST, deployment.ca.cert, path="/chat/huddle-widget.js"
+        https_request,
+        deployment.https_port,
+        WEB_HOST,
+        deployment.ca.cert,
+        path="/chat/huddle-widget.js",
     )
     assert status == 200 and b"huddle" in body, (status, headers)
     with pytest.raises(ssl.SSLError, match="UNRECOGNIZED_NAME"):
-        await asyncio.to_thread(_https, deployment.https_port, WEBSITE, deployment.ca.cert)
+        await asyncio.to_thread(https_request, deployment.https_port, WEBSITE, deployment.ca.cert)
 
 
 async def test_files_are_shared_through_the_proxy_under_their_own_names(site):
@@ -273,12 +260,12 @@ async def test_files_are_shared_through_the_proxy_under_their_own_names(site):
         assert slot.put.startswith(prefix) and slot.get.startswith(prefix), slot
         path = slot.put.removeprefix(f"https://{service}")
         status, _, reply = await asyncio.to_thread(
-            _https, site.proxy.ports.https, service, deployment.ca.cert, "PUT", path, data,
+            https_request, site.proxy.ports.https, service, deployment.ca.cert, "PUT", path, data,
             {**slot.headers, "Content-Type": "text/plain"},
         )  # fmt: skip
         assert status == 201, (service, status, reply[:200])
         status, _, fetched = await asyncio.to_thread(
-            _https, site.proxy.ports.https, service, deployment.ca.cert,
+            https_request, site.proxy.ports.https, service, deployment.ca.cert,
             path=slot.get.removeprefix(f"https://{service}"),
         )  # fmt: skip
         assert status == 200 and fetched == data, (service, status)
