@@ -14,7 +14,7 @@ from typing import cast
 from component.desk.desk import Desk, minutes, short, visitor_label
 from component.muc.chat_rows import chat_row
 from component.muc.events import ChatAssigned
-from component.muc.person import Person
+from component.muc.person import Person, staff_person
 from component.muc.rooms import Room
 from roles.authorization import Action, may
 from roles.commands import DESK_HELP, Command
@@ -40,7 +40,7 @@ async def resolve(desk: Desk, text: str) -> Person | str:
     wanted = text.casefold()
     for m in members:
         if m.jid == wanted or m.name.casefold() == wanted:
-            return Person(m.jid, m.role, m.name, m.team, m.max_chats)
+            return staff_person(m)
     if any(m.team == wanted for m in members):
         agent = pick_agent(desk.agents(), wanted)
         if agent is None:

@@ -34,7 +34,7 @@ from component.muc.events import (
     VisitorLeft,
     VisitorReturned,
 )
-from component.muc.person import Person
+from component.muc.person import Person, staff_person
 from component.muc.recorder import message_insert
 from component.muc.rooms import Room
 from component.muc.service import MucService
@@ -133,7 +133,7 @@ class Desk:
         if member is None:
             self.forget(jid)
             return
-        self.members[jid] = Person(jid, member.role, member.name, member.team, member.max_chats)
+        self.members[jid] = staff_person(member)
         # A new team or a higher cap may make them the one for a waiting chat.
         await self.route_all()
 
@@ -142,9 +142,7 @@ class Desk:
         for occupant in list(self.room.state.occupants.values()):
             member = await self.muc.staff.get(occupant.jid)
             if member is not None:
-                self.members[member.jid] = Person(
-                    member.jid, member.role, member.name, member.team, member.max_chats
-                )
+                self.members[member.jid] = staff_person(member)
 
     @property
     def config(self) -> Config:

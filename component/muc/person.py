@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from roles.model import Role
+from storage.staff import StaffMember
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,3 +17,10 @@ class Person:
     team: str = ""
     max_chats: int = 0
     coached: bool = False  # the directory coaches all their chats
+
+
+def staff_person(member: StaffMember) -> Person:
+    """A staff member as the directory has them now."""
+    return Person(
+        member.jid, member.role, member.name, member.team, member.max_chats, member.coached
+    )

@@ -27,7 +27,7 @@ from component.muc.events import (
 )
 from component.muc.history import HistoryRequest
 from component.muc.occupant_id import OccupantIds
-from component.muc.person import Person
+from component.muc.person import Person, staff_person
 from component.muc.recorder import said_from_rows
 from component.muc.rooms import Room, Rooms
 from component.muc.views import Views
@@ -144,14 +144,7 @@ class MucService:
         if jid.domain in self.config.staff_domains:
             member = await self.staff.get(jid.bare)
             if member is not None:
-                return Person(
-                    jid.bare,
-                    member.role,
-                    member.name,
-                    member.team,
-                    member.max_chats,
-                    member.coached,
-                )
+                return staff_person(member)
             return None
         if jid.domain in self.config.visitor_domains:
             return Person(jid.bare, "visitor", jid.local)
