@@ -130,9 +130,14 @@ class Floor:
             log.info("floor subscription of %s expired", jid)
         return list(self.subscribers)
 
-    async def _send_current(self, to: str) -> None:
+    async def _up_to_date(self) -> str:
+        """The current snapshot, built again if the floor changed since the last."""
         if not self.current or self._dirty:
             await self._build()
+        return self.current
+
+    async def _send_current(self, to: str) -> None:
+        await self._up_to_date()
         if to in self.subscribers:
             self.muc.door.pubsub_item([to], NODE, ITEM, self.current)
 
@@ -211,13 +216,12 @@ class Floor:
             raise _unsupported(name)
         await self._check_staff(iq)
         _check_node(action)
-        if not self.current or self._dirty:
-            await self._build()
+        current = await self._up_to_date()
         reply = iq.reply(clear=True)
         pubsub = ET.SubElement(reply.xml, f"{{{NS_PUBSUB}}}pubsub")
         items = ET.SubElement(pubsub, f"{{{NS_PUBSUB}}}items", {"node": NODE})
         item = ET.SubElement(items, f"{{{NS_PUBSUB}}}item", {"id": ITEM})
-        ET.SubElement(item, f"{{{NS_JSON}}}json").text = self.current
+        ET.SubElement(item, f"{{{NS_JSON}}}json").text = current
         return reply
 
     async def _check_staff(self, iq: Iq) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from component.desk.desk import Desk, short, visitor_label
+from component.desk.desk import Desk, minutes, short, visitor_label
 from component.muc.rooms import Room
 from roles.alerts import Alert, alerts_for
 from roles.chat import Chat
@@ -34,18 +34,13 @@ class PastDays:
 
 
 def alert_text(chat: Chat, alert: Alert, now: float) -> str:
-    minutes = _minutes(now - alert.since)
+    waited = minutes(now - alert.since)
     who = visitor_label(chat)
     if alert.kind == "waiting":
-        return f"[{short(chat.id)}] {who} has waited {minutes} for an agent"
+        return f"[{short(chat.id)}] {who} has waited {waited} for an agent"
     if alert.kind == "first_response":
-        return f"[{short(chat.id)}] no answer yet, {minutes} after {who} opened the chat"
-    return f"[{short(chat.id)}] {who} has waited {minutes} for an answer"
-
-
-def _minutes(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"
+        return f"[{short(chat.id)}] no answer yet, {waited} after {who} opened the chat"
+    return f"[{short(chat.id)}] {who} has waited {waited} for an answer"
 
 
 def current_alerts(desk: Desk, now: float) -> list[tuple[Room, Chat, Alert]]:
@@ -117,7 +112,7 @@ class SnapshotBuilder:
         desk = self.desk
         return [
             {
-                **_chat_fields(desk, room, chat),
+                **_chat_fields(room, chat),
                 "email": chat.visitor_email,
                 "page": chat.visitor_page,
                 "place": place,
@@ -136,7 +131,7 @@ class SnapshotBuilder:
             staff = [o for o in room.state.occupants.values() if o.is_staff]
             rows.append(
                 {
-                    **_chat_fields(desk, room, chat),
+                    **_chat_fields(room, chat),
                     "agent": desk.name_of(chat.assigned, room),
                     "agent_jid": chat.assigned,
                     "assigned_at": chat.assigned_at,
@@ -173,7 +168,7 @@ class SnapshotBuilder:
         return rows
 
 
-def _chat_fields(desk: Desk, room: Room, chat: Chat) -> dict[str, Any]:
+def _chat_fields(room: Room, chat: Chat) -> dict[str, Any]:
     return {
         "chat": chat.id,
         "room": room.state.jid,
