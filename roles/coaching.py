@@ -62,7 +62,7 @@ class Coaching:
         return jid in self.coached
 
     def add(self, agent: str, said: Said, content: Any, now: float) -> Draft:
-        draft = Draft(said_number(said), agent, said, content, now)
+        draft = Draft(said.draft, agent, said, content, now)
         self.drafts[draft.number] = draft
         return draft
 
@@ -89,25 +89,11 @@ class Coaching:
         del self.drafts[verdict.draft.number]
         return verdict
 
-    def revise(self, number: int, said: Said, content: Any) -> None:
+    def revise(self, number: int, content: Any) -> None:
         """The agent corrected a pending draft: approval sends the corrected text."""
         draft = self.drafts.get(number)
         if draft is not None:
-            draft.said, draft.content = said, content
-
-    def stop(self, agent: str | None = None) -> list[Draft]:
-        """Coaching ends for ``agent`` (None: everyone); their drafts go with it,
-        returned so the edge can tell what became of them."""
-        agents = set(self.coached) if agent is None else {agent}
-        self.coached -= agents
-        dropped = [d for d in self.drafts.values() if d.agent in agents]
-        for d in dropped:
-            del self.drafts[d.number]
-        return dropped
-
-
-def said_number(said: Said) -> int:
-    return said.draft
+            draft.content = content
 
 
 def parse_target(arg: str) -> tuple[int | None, str]:

@@ -110,7 +110,7 @@ class Coach:
                     ),
                 ]
             revised = replace(content, replaces=None)
-            coaching.revise(pending.number, pending.said, revised)
+            coaching.revise(pending.number, revised)
             return [
                 *effects,
                 *state.notify_staff(
@@ -180,10 +180,10 @@ class Coach:
         state = room.state
         coaching = room.coaching
         if arg.lower() == "off":
-            dropped = coaching.stop()
+            coaching.coached.clear()
             audits.append(self.audit_row(room.local, sender.jid, "coaching off", ""))
             notes = state.notify_staff(f"{sender.name} ended coaching in this chat.")
-            return [*notes, *self._dropped(room, dropped)]
+            return [*notes, *self._send_pending(room)]
         if not arg:
             names = [o.name for o in state.occupants.values() if o.jid in coaching.coached]
             text = f"Coached here: {', '.join(names)}." if names else "Nobody is coached here."
@@ -244,12 +244,10 @@ class Coach:
             effects.extend(state.notify_staff(f"{verdict.by} approved draft {n}."))
         return effects
 
-    def _dropped(self, room: Room, drafts: list[Draft]) -> list[Effect]:
+    def _send_pending(self, room: Room) -> list[Effect]:
         """Coaching ended with drafts pending: they are sent as written."""
         effects: list[Effect] = []
-        for draft in drafts:
-            self._stop_timer(room, draft.number)
-            room.coaching.drafts[draft.number] = draft  # back, to be decided
+        for draft in list(room.coaching.pending()):
             verdict = Verdict(draft, "sent unreviewed", "", None, time.time() - draft.at)
             try:
                 effects.extend(self._carry_out(room, verdict))
